@@ -1,0 +1,222 @@
+import { HtlcMonitor } from '../core/monitor';
+import { LndError } from '../core/lnd/errors';
+import { LndClient, LndConnectionConfig } from '../core/lnd/client';
+import { parseHostPort, readMacaroon, readTlsCert } from '../core/lnd/config';
+import { formatLocalIso } from '../core/time';
+import type { Channel } from '../core/lnd/types';
+import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
+import { renderTable } from './table';
+
+const USAGE = `Usage: htlc-monitor <command> [options]
+
+Commands:
+  watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json]
+          Monitor an LND node's forwards until Ctrl-C or the duration.
+  demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json]
+          Start the built-in LND simulator and watch it.
+
+Options:
+  --lnd HOST:PORT     LND's gRPC address, e.g. 127.0.0.1:10009 or [::1]:10009
+  --tls-cert FILE     LND's tls.cert (the connection is verified against it)
+  --macaroon FILE     a macaroon with offchain:read and info:read (readonly.macaroon works)
+  --tls-server-name N verify the certificate for name N instead of the host
+  --duration SECONDS  stop after this long
+  --json              print one JSON document with the results at the end
+  -h, --help          show this help
+`;
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream;
+}
+
+interface WatchOptions {
+  connection: LndConnectionConfig | (() => LndClient);
+  durationSec?: number;
+  json: boolean;
+  title?: string;
+}
+
+/** The JSON document `watch --json` prints: uint64 values as decimal strings. */
+export function resultDocument(monitor: HtlcMonitor, aliases: Map<string, string>) {
+  const node = monitor.nodeInfo;
+  return {
+    channels: monitor.stats.failing().map((ch) => ({
+      channelId: ch.key,
+      scid: ch.scid,
+      alias: aliases.get(ch.key) ?? null,
+      failedForwards: ch.failedForwards,
+      successfulForwards: ch.successfulForwards,
+      missedFeesMsat: ch.missedFeesMsat.toString(),
+      missedAmountMsat: ch.missedAmountMsat.toString(),
+      failuresByReason: Object.fromEntries([...ch.failuresByReason].map(([r, s]) => [r, s.count])),
+      missedFeesByReasonMsat: Object.fromEntries([...ch.failuresByReason].map(([r, s]) => [r, s.missedFeesMsat.toString()])),
+      firstSeen: formatLocalIso(ch.firstSeenMs),
+      lastFailureAt: ch.lastFailureAtMs ? formatLocalIso(ch.lastFailureAtMs) : null,
+    })),
+    node: {
+      pubkey: node?.identity_pubkey ?? null,
+      alias: node?.alias ?? null,
+      version: node?.version ?? null,
+      state: monitor.state,
+      lastError: monitor.lastError?.message ?? null,
+      ...monitor.stats.node.toJSON(),
+    },
+    counters: monitor.counters,
+  };
+}
+
+async function loadAliases(client: LndClient | undefined, into: Map<string, string>): Promise<void> {
+  if (!client) return;
+  try {
+    const channels: Channel[] = await client.listChannels({ peer_alias_lookup: true });
+    for (const ch of channels) if (ch.peer_alias) into.set(ch.chan_id, ch.peer_alias);
+  } catch {
+    // aliases are a nicety for the table; the stats do not depend on them
+  }
+}
+
+export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
+  const monitor = new HtlcMonitor({
+    connection: opts.connection,
+    logger: {
+      debug() {},
+      info() {},
+      warn: (m) => (!live ? io.stderr.write(`htlc-monitor: ${m}\n`) : undefined),
+      error: (m) => io.stderr.write(`htlc-monitor: ${m}\n`),
+    },
+  });
+  const live = !opts.json && Boolean(io.stdout.isTTY);
+  const aliases = new Map<string, string>();
+  let resolveDone!: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  monitor.on('state', (s) => {
+    if (s.state === 'failed') resolveDone(1);
+    if (s.state === 'connected') void loadAliases(monitor.lndClient, aliases);
+  });
+
+  const onSignal = () => resolveDone(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = opts.durationSec ? setTimeout(() => resolveDone(0), opts.durationSec * 1000) : undefined;
+  const redraw = live
+    ? setInterval(() => io.stdout.write('\x1b[H\x1b[2J' + renderTable(monitor, (id) => aliases.get(id)) + '\n'), 1000)
+    : undefined;
+
+  await monitor.start();
+  const code = await done;
+  if (timer) clearTimeout(timer);
+  if (redraw) clearInterval(redraw);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await monitor.stop();
+
+  if (code !== 0 && monitor.lastError) {
+    io.stderr.write(`htlc-monitor: error: ${monitor.lastError.message}\n`);
+    return code;
+  }
+  if (opts.json) io.stdout.write(JSON.stringify(resultDocument(monitor, aliases)) + '\n');
+  else io.stdout.write((live ? '\x1b[H\x1b[2J' : '') + renderTable(monitor, (id) => aliases.get(id)) + '\n');
+  return code;
+}
+
+/** Checks the connection flags up front so each bad one fails fast with its own message. */
+function connectionFromFlags(values: Record<string, string | boolean | undefined>): LndConnectionConfig {
+  const server = values['lnd'] as string | undefined;
+  const cert = values['tls-cert'] as string | undefined;
+  const mac = values['macaroon'] as string | undefined;
+  if (!server) throw new UsageError('watch: --lnd HOST:PORT is required');
+  if (!cert) throw new UsageError('watch: --tls-cert FILE is required');
+  if (!mac) throw new UsageError('watch: --macaroon FILE is required');
+  parseHostPort(server);
+  readTlsCert(cert);
+  readMacaroon({ path: mac });
+  return {
+    server,
+    tlsCertPath: cert,
+    macaroonPath: mac,
+    tlsServerName: values['tls-server-name'] as string | undefined,
+  };
+}
+
+async function demo(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs('demo', argv, {
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    json: { type: 'boolean' },
+    seed: { type: 'string' },
+  });
+  const rate = values.rate === undefined ? 40 : Number(values.rate);
+  if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`demo: --rate must be a number of events per second, got "${values.rate}"`);
+  const { LndSimulator } = await import('../core/sim');
+  const sim = await LndSimulator.start({ seed: values.seed ? Number(values.seed) : Date.now() % 100000, eventsPerSecond: rate });
+  if (!values.json) io.stderr.write(`htlc-monitor: simulator listening on ${sim.address}\n`);
+  try {
+    return await runWatch(
+      {
+        connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.macaroonHex },
+        durationSec: parseDurationSeconds(values.duration, '--duration'),
+        json: Boolean(values.json),
+      },
+      io,
+    );
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function watch(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs('watch', argv, {
+    lnd: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    macaroon: { type: 'string' },
+    'tls-server-name': { type: 'string' },
+    duration: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const durationSec = parseDurationSeconds(values.duration, '--duration');
+  const connection = connectionFromFlags(values);
+  return runWatch({ connection, durationSec, json: Boolean(values.json) }, io);
+}
+
+export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'watch':
+        return await watch(rest, io);
+      case 'demo':
+        return await demo(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try: watch, demo)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`htlc-monitor: ${err.message}\nRun "htlc-monitor --help" for usage.\n`);
+      return 2;
+    }
+    if (err instanceof LndError) {
+      io.stderr.write(`htlc-monitor: error: ${err.message}\n`);
+      return err.kind === 'config' ? 2 : 1;
+    }
+    io.stderr.write(`htlc-monitor: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`htlc-monitor: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,340 @@
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import { Backoff, BackoffOptions } from './backoff';
+import { Disposable, Emitter, Logger, silentLogger } from './emitter';
+import { classifyGrpcError, LndError } from './lnd/errors';
+import { HtlcStreamDeserializer, LndClient, LndConnectionConfig } from './lnd/client';
+import type { GetInfoResponse, HtlcEvent } from './lnd/types';
+import { decodeHtlcEvent } from './lnd/htlcDecoder';
+import { Normalizer, NormalizerOptions, Outcome } from './normalizer';
+import { StatsEngine, StatsOptions } from './stats';
+
+export type MonitorState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+
+export interface MonitorCounters {
+  /** Messages read from the stream. */
+  received: number;
+  /** Events that are not forwards (sends, receives, subscribed, final) or forward_events awaiting their end. */
+  ignored: number;
+  /** Replayed events counted once already. */
+  duplicates: number;
+  /** Events dropped because the queue was full (never silent: shown in the UI and CLI). */
+  dropped: number;
+  /** Events that could not be read (bad uint64, …). */
+  malformed: number;
+  failures: number;
+  successes: number;
+  listenerErrors: number;
+  reconnects: number;
+  /** Pending forwards forgotten before they resolved (bounded memory). */
+  pendingEvicted: number;
+  /** Channels evicted from the bounded registry. */
+  evictions: number;
+}
+
+export interface StateChange {
+  state: MonitorState;
+  /** Why, for reconnecting/failed: the classified error. */
+  error?: LndError;
+  /** For reconnecting: when the next attempt starts (epoch ms). */
+  retryAt?: number;
+}
+
+export interface BatchInfo {
+  /** Outcomes applied in this batch, in stream order. */
+  outcomes: Outcome[];
+  /** Channel ids (decimal) whose stats changed. */
+  channels: Set<string>;
+}
+
+export interface MonitorEvents {
+  state: (change: StateChange) => void;
+  /** One coalesced notification per processed batch. */
+  changed: (batch: BatchInfo) => void;
+  node: (info: GetInfoResponse) => void;
+}
+
+export interface MonitorOptions {
+  /** How to reach LND; or a ready client (tests, the simulator). */
+  connection: LndConnectionConfig | (() => LndClient);
+  stats?: StatsEngine | StatsOptions;
+  normalizer?: NormalizerOptions;
+  backoff?: BackoffOptions;
+  /** A healthy connection this long resets the backoff. Default 60 s. */
+  healthyAfterMs?: number;
+  /** Events processed per batch. Default 5,000. */
+  batchSize?: number;
+  /** Pause the stream above this many queued events (gRPC flow control), resume below half. */
+  queueHighWater?: number;
+  /** Hard bound on queued events; beyond it events are dropped and counted. Default 200,000. */
+  queueLimit?: number;
+  logger?: Logger;
+  deserialize?: HtlcStreamDeserializer;
+}
+
+/**
+ * Subscribes to LND's HTLC events and keeps per-channel failure statistics. Reconnects with
+ * exponential backoff and jitter; stops with a clear error on bad credentials or certificates.
+ */
+export class HtlcMonitor implements Disposable {
+  readonly stats: StatsEngine;
+  readonly normalizer: Normalizer;
+  private readonly emitter: Emitter<MonitorEvents>;
+  private readonly logger: Logger;
+  private readonly backoff: Backoff;
+  private readonly opts: MonitorOptions;
+  private client: LndClient | undefined;
+  private stream: ClientReadableStream<HtlcEvent> | undefined;
+  private queue: HtlcEvent[] = [];
+  private queueHead = 0;
+  private processing = false;
+  private paused = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private healthyTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private _state: MonitorState = 'idle';
+  private _lastError: LndError | undefined;
+  private _node: GetInfoResponse | undefined;
+  private lastEventAtMs = 0;
+  private readonly c = { received: 0, ignored: 0, duplicates: 0, dropped: 0, malformed: 0, failures: 0, successes: 0, reconnects: 0 };
+
+  constructor(opts: MonitorOptions) {
+    this.opts = opts;
+    this.logger = opts.logger ?? silentLogger;
+    this.emitter = new Emitter<MonitorEvents>(this.logger);
+    this.stats = opts.stats instanceof StatsEngine ? opts.stats : new StatsEngine(opts.stats);
+    this.normalizer = new Normalizer(opts.normalizer);
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  get state(): MonitorState {
+    return this._state;
+  }
+  get lastError(): LndError | undefined {
+    return this._lastError;
+  }
+  get nodeInfo(): GetInfoResponse | undefined {
+    return this._node;
+  }
+  get lastEventAt(): number {
+    return this.lastEventAtMs;
+  }
+  get lndClient(): LndClient | undefined {
+    return this.client;
+  }
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  get counters(): MonitorCounters {
+    return {
+      ...this.c,
+      listenerErrors: this.emitter.listenerErrors,
+      pendingEvicted: this.normalizer.pendingEvicted,
+      evictions: this.stats.evictions,
+    };
+  }
+
+  on<K extends keyof MonitorEvents>(event: K, listener: MonitorEvents[K]): Disposable {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Starts monitoring; resolves once the first connection attempt has settled (either way). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.backoff.reset();
+    await this.connect(false);
+  }
+
+  /** Stops monitoring; processes what is queued first. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clearTimers();
+    this.closeStream();
+    this.drainNow();
+    this.client?.close();
+    this.client = undefined;
+    if (this._state !== 'failed') this.setState({ state: 'stopped' });
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.emitter.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    this.emitter.clear();
+  }
+
+  /** Feeds an event as if it came from the stream (the CLI's replay, tests, benchmarks). */
+  ingest(ev: HtlcEvent): void {
+    this.enqueue(ev);
+  }
+
+  /** Processes everything queued, synchronously. */
+  drainNow(): void {
+    while (this.queued > 0) this.processBatch();
+  }
+
+  private async connect(isRetry: boolean): Promise<void> {
+    if (!this.running) return;
+    this.setState({ state: isRetry ? 'reconnecting' : 'connecting' });
+    try {
+      if (!this.client) {
+        const conn = this.opts.connection;
+        this.client = typeof conn === 'function' ? conn() : LndClient.create(conn);
+      }
+      const info = await this.client.getInfo();
+      if (!this.running) return;
+      this._node = info;
+      this.emitter.emit('node', info);
+      this.subscribe(this.client);
+    } catch (err) {
+      this.onFailure(err instanceof LndError ? err : classifyGrpcError(err, 'GetInfo', this.client?.target ?? ''));
+    }
+  }
+
+  private subscribe(client: LndClient): void {
+    const stream = client.subscribeHtlcEvents(this.opts.deserialize ?? decodeHtlcEvent);
+    this.stream = stream;
+    let established = false;
+    const markConnected = () => {
+      if (established) return;
+      established = true;
+      this._lastError = undefined;
+      this.setState({ state: 'connected' });
+      this.healthyTimer = setTimeout(() => this.backoff.reset(), this.opts.healthyAfterMs ?? 60_000);
+      this.healthyTimer.unref?.();
+    };
+    stream.on('data', (ev: HtlcEvent) => {
+      if (this.stream !== stream) return;
+      markConnected();
+      this.enqueue(ev);
+    });
+    stream.on('error', (err: unknown) => {
+      if (this.stream !== stream) return; // cancelled by us
+      this.stream = undefined;
+      this.onFailure(classifyGrpcError(err, 'SubscribeHtlcEvents', client.target));
+    });
+    stream.on('end', () => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.onFailure(new LndError('stream', `LND at ${client.target} ended the HTLC event stream.`));
+    });
+  }
+
+  private onFailure(err: LndError): void {
+    this._lastError = err;
+    this.clearTimers();
+    this.closeStream();
+    if (!this.running) return;
+    if (!err.retryable) {
+      this.logger.error(`monitoring stopped: ${err.message}`);
+      this.running = false;
+      this.client?.close();
+      this.client = undefined;
+      this.setState({ state: 'failed', error: err });
+      return;
+    }
+    const delay = this.backoff.next();
+    this.c.reconnects++;
+    this.logger.warn(`${err.message} Reconnecting in ${(delay / 1000).toFixed(1)} s.`);
+    this.setState({ state: 'reconnecting', error: err, retryAt: Date.now() + delay });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect(true);
+    }, delay);
+  }
+
+  private enqueue(ev: HtlcEvent): void {
+    this.c.received++;
+    this.lastEventAtMs = Date.now();
+    const limit = this.opts.queueLimit ?? 200_000;
+    if (this.queued >= limit) {
+      this.c.dropped++;
+      return;
+    }
+    this.queue.push(ev);
+    const high = this.opts.queueHighWater ?? 50_000;
+    if (!this.paused && this.stream && this.queued >= high) {
+      this.paused = true;
+      this.stream.pause();
+    }
+    if (!this.processing) {
+      this.processing = true;
+      setImmediate(() => this.processLoop());
+    }
+  }
+
+  private processLoop(): void {
+    this.processBatch();
+    if (this.queued > 0) setImmediate(() => this.processLoop());
+    else this.processing = false;
+  }
+
+  private processBatch(): void {
+    const size = this.opts.batchSize ?? 5_000;
+    const end = Math.min(this.queue.length, this.queueHead + size);
+    const outcomes: Outcome[] = [];
+    const channels = new Set<string>();
+    for (let i = this.queueHead; i < end; i++) {
+      const ev = this.queue[i];
+      let r;
+      try {
+        r = this.normalizer.normalize(ev);
+      } catch (err) {
+        this.c.malformed++;
+        this.logger.warn(`skipped a malformed HTLC event: ${(err as Error).message}`);
+        continue;
+      }
+      if (r.type === 'ignored') this.c.ignored++;
+      else if (r.type === 'duplicate') this.c.duplicates++;
+      else {
+        const o = r.outcome;
+        if (o.kind === 'failure') this.c.failures++;
+        else this.c.successes++;
+        const ch = this.stats.apply(o);
+        if (ch) channels.add(ch.key);
+        outcomes.push(o);
+      }
+    }
+    this.queueHead = end;
+    if (this.queueHead >= this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 65_536) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.paused && this.queued < (this.opts.queueHighWater ?? 50_000) / 2) {
+      this.paused = false;
+      this.stream?.resume();
+    }
+    if (outcomes.length > 0) this.emitter.emit('changed', { outcomes, channels });
+  }
+
+  private setState(change: StateChange): void {
+    const same = this._state === change.state && change.state !== 'reconnecting';
+    this._state = change.state;
+    if (!same) this.emitter.emit('state', change);
+  }
+
+  private closeStream(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    this.paused = false;
+    if (s) {
+      s.removeAllListeners('data');
+      s.on('error', () => {}); // the cancel below reports CANCELLED; it is ours
+      s.cancel();
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.healthyTimer) clearTimeout(this.healthyTimer);
+    this.retryTimer = undefined;
+    this.healthyTimer = undefined;
+  }
+}
