@@ -1,0 +1,51 @@
+/**
+ * LND simulator: a real grpc-js TLS server speaking LND's protos (routerrpc.Router
+ * SubscribeHtlcEvents; lnrpc.Lightning GetInfo, ListChannels, GetChanInfo, GetNodeInfo, FeeReport,
+ * ForwardingHistory) with macaroon checks, a deterministic node model and HTLC traffic, fault
+ * injection, and a ground-truth ledger to compare a monitor's stats with. No vscode imports.
+ */
+export {
+  LndSimulator,
+  LND_ERRORS,
+  LND_OFFCHAIN_READ_METHODS,
+  RESTRICTED_DENIES_DEFAULT,
+  type SimMode,
+  type SimulatorOptions,
+  type CredentialPaths,
+} from './server';
+export {
+  SimEngine,
+  DEFAULT_FAILURE_MIX,
+  lndFailureString,
+  type ScenarioKind,
+  type FailureMix,
+  type EngineOptions,
+  type ChanRef,
+  type Msat,
+  type ForwardOptions,
+  type ForwardResult,
+  type ForwardHandle,
+  type LinkFailOptions,
+  type RebalanceOptions,
+  type ForwardRecord,
+  type SimCounters,
+  type PendingHtlcView,
+} from './engine';
+export { TruthLedger, eventMember, forwardKey, type ChannelTruth, type NodeTruth, type GroundTruth, type TruthOptions } from './ledger';
+export {
+  buildNodeModel,
+  makeScid,
+  parseScid,
+  outboundFeeMsat,
+  requiredFeeMsat,
+  bandwidthMsat,
+  ALIAS_SCID_START_BLOCK,
+  HOSTILE_ALIASES,
+  type ChannelView,
+  type PolicyModel,
+  type NodeModel,
+} from './model';
+export { reasonKey, enumName, wireFailureTable, failureDetailTable, eventTypeTable, DOWNSTREAM_REASON, type EnumTable } from './enums';
+export { generateTlsCert, makeMacaroon, goHexDecodeError, type TlsMaterial } from './certs';
+export { SimRpcError, MAX_FORWARDING_EVENTS } from './rpc';
+export { Prng } from './prng';
