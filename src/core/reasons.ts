@@ -77,7 +77,7 @@ const CATEGORY_OF: Readonly<Record<string, Category>> = {
 };
 
 export function categoryOf(reason: string): Category {
-  return CATEGORY_OF[reason] ?? 'other';
+  return Object.hasOwn(CATEGORY_OF, reason) ? CATEGORY_OF[reason] : 'other';
 }
 
 /** Enum value (name from proto-loader, or a number for a value newer than our protos) to a name. */

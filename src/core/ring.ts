@@ -13,6 +13,10 @@ export interface RecentFailure {
   failureString: string;
 }
 
+/** Codes are stored in a Uint16Array: 0xffff is never assigned and reads back as UNKNOWN. */
+const MAX_CODES = 0xffff;
+const UNKNOWN_CODE = 0xffff;
+
 /**
  * Interns (reason, failure_string) pairs to 16-bit codes so a ring entry stays a few typed-array
  * slots. Bounded: past the limit, new strings are kept without their failure_string.
@@ -20,14 +24,20 @@ export interface RecentFailure {
 export class ReasonInterner {
   private readonly byKey = new Map<string, number>();
   private readonly entries: { reason: string; failureString: string }[] = [];
-  constructor(private readonly limit = 4096) {}
+  private readonly limit: number;
+  constructor(limit = 4096) {
+    this.limit = Math.min(limit, MAX_CODES);
+  }
 
   code(reason: string, failureString: string): number {
     const key = `${reason}\u0000${failureString}`;
     let c = this.byKey.get(key);
     if (c !== undefined) return c;
     if (this.entries.length >= this.limit) {
-      return failureString ? this.code(reason, '') : 0;
+      if (failureString) return this.code(reason, '');
+      // The reason alone is still kept (reasons are few: LND's enum names) while codes last;
+      // never another reason's code.
+      if (this.entries.length >= MAX_CODES) return UNKNOWN_CODE;
     }
     c = this.entries.length;
     this.entries.push({ reason, failureString });

@@ -45,6 +45,7 @@ export function formatScid(chanId: bigint | string): string {
 
 /** Accepts either a decimal uint64 channel id or the "BLOCKxTXxOUT" form (also ":" separated). */
 export function parseChannelRef(text: string): bigint {
+  if (text.trim() === '') throw new RangeError('empty channel reference');
   const m = /^(\d+)[x:](\d+)[x:](\d+)$/.exec(text.trim());
   if (m) {
     const [block, tx, output] = [Number(m[1]), Number(m[2]), Number(m[3])];

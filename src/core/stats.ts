@@ -107,6 +107,9 @@ export class NodeStats {
     this.failuresByReason.set(o.reason, (this.failuresByReason.get(o.reason) ?? 0) + 1);
     const minute = Math.floor(o.timestampMs / 60_000);
     const slot = minute % this.minuteCounts.length;
+    // A late event 24 h (or more) older than the minute this slot holds is outside every window:
+    // it must not wipe the newer count.
+    if (minute < this.minuteIds[slot]) return;
     if (this.minuteIds[slot] !== minute) {
       this.minuteIds[slot] = minute;
       this.minuteCounts[slot] = 0;
@@ -222,8 +225,8 @@ export class StatsEngine {
       ch.missedAmountMsat += o.outgoingAmtMsat;
       r.missedFeesMsat += o.missedFeeMsat;
       r.missedAmountMsat += o.outgoingAmtMsat;
-      this.heap.set(ch.key, ch.missedFeesMsat);
     }
+    this.heap.set(ch.key, rankOf(ch));
     ch.recent.push(o);
     return ch;
   }
@@ -256,7 +259,7 @@ export class StatsEngine {
   /** Restores a channel from persisted state (the store); replaces any in-memory one. */
   restore(ch: ChannelStats): void {
     this.channels.set(ch.key, ch);
-    this.heap.set(ch.key, ch.missedFeesMsat);
+    this.heap.set(ch.key, rankOf(ch));
     this.version++;
   }
 
@@ -284,6 +287,14 @@ export class StatsEngine {
     ch.lastActivityMs = Math.max(ch.lastActivityMs, tsMs);
     return ch;
   }
+}
+
+/**
+ * Heap priority in the order of compareChannels: missed fees, then failed forwards (a JS counter,
+ * always < 2^64) in the low 64 bits; the heap breaks the remaining ties by key, like compareChannels.
+ */
+function rankOf(ch: ChannelStats): bigint {
+  return (ch.missedFeesMsat << 64n) | BigInt(ch.failedForwards);
 }
 
 export function compareChannels(a: ChannelStats, b: ChannelStats): number {
