@@ -68,6 +68,9 @@ interface PendingForward {
   outgoingAmtMsat: bigint;
 }
 
+const SENTINEL = '';
+const SENTINEL_VALUE: PendingForward = { incomingAmtMsat: 0n, outgoingAmtMsat: 0n };
+
 const ZERO_INFO = { incoming_amt_msat: '0', outgoing_amt_msat: '0' };
 
 /**
@@ -86,7 +89,7 @@ export class Normalizer {
       ttl: opts.pendingForwardTtlMs ?? 24 * 3600_000,
       updateAgeOnGet: false,
       dispose: (_v, _k, reason) => {
-        if (reason === 'evict' || reason === 'expire') this.pendingEvicted++;
+        if ((reason === 'evict' || reason === 'expire') && _k !== SENTINEL) this.pendingEvicted++;
       },
     });
     this.seen = new LRUCache<string, true>({
@@ -97,7 +100,7 @@ export class Normalizer {
   }
 
   get pendingForwards(): number {
-    return this.pending.size;
+    return this.pending.size - (this.pending.has(SENTINEL) ? 1 : 0);
   }
 
   /** Forgets everything (after a statistics reset). */
@@ -202,7 +205,12 @@ export class Normalizer {
 
   private take(circuit: string): PendingForward | undefined {
     const fwd = this.pending.get(circuit);
-    if (fwd) this.pending.delete(circuit);
+    if (fwd) {
+      // lru-cache clears (fills) all its max-sized arrays when its last entry is deleted, which
+      // made every settle cost O(max) on a quiet node; a sentinel keeps it from ever emptying.
+      if (this.pending.size === 1) this.pending.set(SENTINEL, SENTINEL_VALUE);
+      this.pending.delete(circuit);
+    }
     return fwd;
   }
 
