@@ -6,6 +6,7 @@ import { formatLocalIso } from '../core/time';
 import type { Channel } from '../core/lnd/types';
 import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
 import { renderTable } from './table';
+import { REPORT_USAGE, reportCommand } from './report';
 
 const USAGE = `Usage: htlc-monitor <command> [options]
 
@@ -14,6 +15,7 @@ Commands:
           Monitor an LND node's forwards until Ctrl-C or the duration.
   demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json]
           Start the built-in LND simulator and watch it.
+${REPORT_USAGE}
 
 Options:
   --lnd HOST:PORT     LND's gRPC address, e.g. 127.0.0.1:10009 or [::1]:10009
@@ -188,6 +190,8 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
         return await watch(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'report':
+        return await reportCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -195,7 +199,7 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
         io.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (try: watch, demo)`);
+        throw new UsageError(`unknown command "${command}" (try: watch, demo, report)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

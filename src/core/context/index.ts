@@ -1,0 +1,4 @@
+export * from './types';
+export * from './lnd';
+export * from './lndmanagej';
+export * from './service';
