@@ -85,7 +85,8 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
       debug() {},
       info() {},
       warn: (m) => (!live ? io.stderr.write(`htlc-monitor: ${m}\n`) : undefined),
-      error: (m) => io.stderr.write(`htlc-monitor: ${m}\n`),
+      // a fatal error is printed once, below, when watch ends
+      error: () => undefined,
     },
   });
   const live = !opts.json && Boolean(io.stdout.isTTY);
@@ -216,6 +217,9 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
 }
 
 if (require.main === module) {
+  // grpc-js passes an IP address as the TLS server name, which Node flags as deprecated (DEP0123);
+  // the certificate is still verified against that IP. Keep the CLI's stderr to our own messages.
+  process.noDeprecation = true;
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {

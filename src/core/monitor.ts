@@ -61,6 +61,8 @@ export interface MonitorOptions {
   backoff?: BackoffOptions;
   /** A healthy connection this long resets the backoff. Default 60 s. */
   healthyAfterMs?: number;
+  /** How long the first event of a batch waits for others, ms. Default 15. */
+  batchDelayMs?: number;
   /** Events processed per batch. Default 5,000. */
   batchSize?: number;
   /** Pause the stream above this many queued events (gRPC flow control), resume below half. */
@@ -68,7 +70,13 @@ export interface MonitorOptions {
   /** Hard bound on queued events; beyond it events are dropped and counted. Default 200,000. */
   queueLimit?: number;
   logger?: Logger;
+  /** Decoder for the stream; defaults to our hot-path decoder (same shape as proto-loader's). */
   deserialize?: HtlcStreamDeserializer;
+  /**
+   * Maps a channel id an event names (an alias SCID, a zero-conf confirmed SCID) to the channel's
+   * canonical chan_id, so its failures land on the right channel. See ChannelContextService.resolve.
+   */
+  resolveChannel?: (id: bigint) => bigint;
 }
 
 /**
@@ -263,7 +271,11 @@ export class HtlcMonitor implements Disposable {
     }
     if (!this.processing) {
       this.processing = true;
-      setImmediate(() => this.processLoop());
+      // gRPC hands messages over one at a time: wait a moment so they arrive as one batch and
+      // listeners get one notification for many events (a full batch goes at once).
+      const delay = this.opts.batchDelayMs ?? 15;
+      if (delay > 0) setTimeout(() => this.processLoop(), delay);
+      else setImmediate(() => this.processLoop());
     }
   }
 
@@ -292,6 +304,11 @@ export class HtlcMonitor implements Disposable {
       else if (r.type === 'duplicate') this.c.duplicates++;
       else {
         const o = r.outcome;
+        const resolve = this.opts.resolveChannel;
+        if (resolve) {
+          if (o.outgoingChanId !== 0n) o.outgoingChanId = resolve(o.outgoingChanId);
+          if (o.incomingChanId !== 0n) o.incomingChanId = resolve(o.incomingChanId);
+        }
         if (o.kind === 'failure') this.c.failures++;
         else this.c.successes++;
         const ch = this.stats.apply(o);

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/cli';
+import { LndSimulator } from '../../src/core/sim';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string; ms: number }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const t0 = Date.now();
+  const code = await main(args, { stdout, stderr });
+  return { code, out: stdout.text, err: stderr.text, ms: Date.now() - t0 };
+}
+
+describe('htlc-monitor CLI', function () {
+  this.timeout(30_000);
+  let sim: LndSimulator;
+  let dir: string;
+  let creds: { certPath: string; macaroonPath: string; restrictedMacaroonPath: string };
+
+  before(async () => {
+    sim = await LndSimulator.start({ seed: 9 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-cli-'));
+    creds = await sim.writeCredentials(dir);
+  });
+  after(async () => {
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const good = () => ['--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath];
+
+  it('watch --json prints one JSON document, channels ranked by missed fees, uint64 as strings', async () => {
+    const p = run(['watch', ...good(), '--duration', '1.5', '--json']);
+    await sim.waitForStreams(1);
+    sim.step(1500, { flush: true });
+    const { code, out, err } = await p;
+    assert.equal(code, 0, err);
+    const doc = JSON.parse(out);
+    assert.ok(doc.channels.length >= 3);
+    for (const ch of doc.channels) {
+      assert.match(ch.channelId, /^\d+$/);
+      assert.match(ch.scid, /^\d+x\d+x\d+$/);
+      assert.match(ch.missedFeesMsat, /^\d+$/);
+      assert.match(ch.missedAmountMsat, /^\d+$/);
+      assert.equal(typeof ch.failedForwards, 'number');
+      assert.equal(typeof ch.failuresByReason, 'object');
+      if (ch.lastFailureAt) assert.match(ch.lastFailureAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/);
+    }
+    const fees = doc.channels.map((c: { missedFeesMsat: string }) => BigInt(c.missedFeesMsat));
+    for (let i = 1; i < fees.length; i++) assert.ok(fees[i - 1] >= fees[i], 'ranked by missed fees');
+    assert.equal(doc.node.pubkey, sim.identityPubkey);
+    assert.ok(doc.counters.received > 0);
+    assert.ok(!out.includes(sim.macaroonHex) && !err.includes(sim.macaroonHex), 'macaroon never printed');
+  });
+
+  const bad: [string, () => string[], RegExp, number][] = [
+    ['an unknown flag', () => ['watch', ...good(), '--colour'], /unknown option '--colour'/i, 2],
+    ['an unknown command', () => ['wach'], /unknown command "wach"/, 2],
+    ['a malformed HOST:PORT', () => ['watch', '--lnd', 'localhost', '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath], /no port/, 2],
+    ['a missing cert file', () => ['watch', '--lnd', sim.address, '--tls-cert', path.join(dir, 'nope.cert'), '--macaroon', creds.macaroonPath], /TLS certificate not found: .*nope\.cert/, 2],
+    ['a missing macaroon file', () => ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', path.join(dir, 'nope.macaroon')], /Macaroon file not found: .*nope\.macaroon/, 2],
+    ['a missing required flag', () => ['watch', '--lnd', sim.address], /--tls-cert FILE is required/, 2],
+    ['a bad duration', () => ['watch', ...good(), '--duration', 'soon'], /--duration must be a positive number/, 2],
+    ['a wrong macaroon', () => {
+      const p = path.join(dir, 'wrong.macaroon');
+      fs.writeFileSync(p, Buffer.from('0201036c6e640000', 'hex'));
+      return ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', p];
+    }, /macaroon/, 1],
+    ['a wrong cert', () => {
+      const p = path.join(dir, 'other.cert');
+      fs.writeFileSync(p, fs.readFileSync(path.join(__dirname, 'fixtures', 'other-tls.cert')));
+      return ['watch', '--lnd', sim.address, '--tls-cert', p, '--macaroon', creds.macaroonPath];
+    }, /certificate/, 1],
+    ['a macaroon without offchain:read', () => ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.restrictedMacaroonPath], /offchain:read/, 1],
+  ];
+  for (const [what, args, pattern, exitCode] of bad) {
+    it(`refuses ${what} with one clear line, within seconds`, async () => {
+      const r = await run(args());
+      assert.equal(r.code, exitCode, r.err);
+      assert.match(r.err, pattern);
+      const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('Run "htlc-monitor --help"'));
+      assert.equal(lines.length, 1, `one line: ${r.err}`);
+      assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+      assert.equal(r.out, '');
+    });
+  }
+
+  it('the bundled CLI runs as a program (dist/cli.js)', function () {
+    const cli = path.resolve(__dirname, '../../dist/cli.js');
+    if (!fs.existsSync(cli)) this.skip(); // npm test builds it first
+    const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /htlc-monitor <command>/);
+    const badFlag = spawnSync(process.execPath, [cli, 'watch', '--nope'], { encoding: 'utf8' });
+    assert.equal(badFlag.status, 2);
+    assert.match(badFlag.stderr, /unknown option '--nope'/i);
+    const demo = spawnSync(process.execPath, [cli, 'demo', '--duration', '1', '--json', '--rate', '300'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(demo.status, 0, demo.stderr);
+    const doc = JSON.parse(demo.stdout);
+    assert.ok(doc.counters.received > 0, 'the demo streamed events from the simulator');
+  });
+});
