@@ -36,6 +36,8 @@ const entries = [
 ];
 const webviewEntry = path.join(root, 'src/webview/main.ts');
 if (existsSync(webviewEntry)) {
+  // the webview bundle ships in the VSIX (media/**): no stale source map from a dev build
+  if (production) rmSync(path.join(root, 'media', 'dist'), { recursive: true, force: true });
   entries.push({ entryPoints: { 'webview': webviewEntry }, platform: 'browser', format: 'iife', target: 'es2022', outdir: path.join(root, 'media', 'dist') });
 }
 

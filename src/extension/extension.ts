@@ -1,9 +1,166 @@
 import * as vscode from 'vscode';
+import { Disposable } from './common/lifecycle';
+import { Log } from './common/log';
+import { registerCommands } from './commands/registerCommands';
+import { affects, readSettings } from './config';
+import { ConnectionManager } from './connection/connectionManager';
+import { MacaroonStore } from './connection/secrets';
+import { AnalysisBackend } from './data/analysisBackend';
+import type { ChannelContextSource, OpportunitySource, WindowSource } from './data/types';
+import { DemoNode } from './demo/demoNode';
+import { ExportService } from './export/exportService';
+import { StatusBar } from './statusBar/statusBar';
+import type { HtlcMonitorTestApi, TreeItemSnapshot } from './testApi';
+import { FailingChannelsTree } from './tree/failingChannelsTree';
+import { ViewState } from './viewState';
+import { buildState, OpportunitiesPanel, OpportunitiesSerializer, PANEL_VIEW_TYPE, PanelDeps } from './webview/opportunitiesPanel';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('HTLC Monitor', { log: true });
-  context.subscriptions.push(output);
-  output.info('Lightning HTLC Monitor activated');
+/** Wires the feature folders together; every registration is disposed with the extension. */
+export class HtlcMonitorExtension extends Disposable {
+  readonly log: Log;
+  readonly macaroons: MacaroonStore;
+  readonly manager: ConnectionManager;
+  readonly windows: WindowSource;
+  readonly opportunities: OpportunitySource;
+  readonly channelContext: ChannelContextSource;
+  readonly viewState: ViewState;
+  readonly tree: FailingChannelsTree;
+  readonly statusBar: StatusBar;
+  readonly demo: DemoNode;
+  readonly exporter: ExportService;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    super();
+    const settings = readSettings();
+    this.log = this._register(new Log());
+    this.macaroons = this._register(new MacaroonStore(context.secrets));
+    this.manager = this._register(new ConnectionManager(this.log, this.macaroons, settings, false));
+    this.windows = this.manager.windows;
+    // the opportunity analysis and channel context from src/core (heuristics as its fallback)
+    const analysis = this._register(new AnalysisBackend(this.manager, this.windows, this.log));
+    this.opportunities = analysis;
+    this.channelContext = analysis;
+    this.viewState = this._register(new ViewState(context.workspaceState, settings.defaultWindow));
+    this.tree = this._register(new FailingChannelsTree(this.manager, this.windows, this.opportunities, this.channelContext, this.viewState));
+    this.statusBar = this._register(new StatusBar(this.manager, this.windows, settings.statusBarWindow));
+    this.demo = this._register(new DemoNode(this.manager, this.log));
+    this.exporter = new ExportService(this.log);
+
+    for (const d of registerCommands({
+      manager: this.manager,
+      macaroons: this.macaroons,
+      log: this.log,
+      tree: this.tree,
+      viewState: this.viewState,
+      demo: this.demo,
+      exporter: this.exporter,
+      panelDeps: () => this.panelDeps(),
+      refreshContext: () => this.channelContext.refresh(),
+    })) this._register(d);
+
+    this._register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new OpportunitiesSerializer(() => this.panelDeps())));
+    this._register({ dispose: () => OpportunitiesPanel.instance?.dispose() });
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)));
+    this._register(this.macaroons.onDidChange(() => void this.manager.resolveFromSettings()));
+    this.log.info(`Lightning HTLC Monitor ${context.extension.packageJSON.version ?? ''} activated (VS Code ${vscode.version})`);
+    void this.init(settings.autoStart);
+  }
+
+  private async init(autoStart: boolean): Promise<void> {
+    const resolved = await this.manager.resolveFromSettings();
+    if (resolved.ok && autoStart && !this.manager.running) {
+      this.log.info('configured: starting monitoring (htlcMonitor.autoStart)');
+      await this.manager.start(resolved.config);
+    }
+  }
+
+  private onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration('htlcMonitor')) return;
+    const s = readSettings();
+    if (affects(e, 'statusBarWindow')) this.statusBar.setWindow(s.statusBarWindow);
+    if (affects(e, 'retentionDays', 'maxChannels')) this.manager.applySettings(s);
+    if (affects(e, 'server', 'tlsCertPath', 'macaroonPath')) void this.manager.resolveFromSettings(s);
+  }
+
+  panelDeps(): PanelDeps {
+    return {
+      extensionUri: this.context.extensionUri,
+      manager: this.manager,
+      windows: this.windows,
+      opportunities: () => this.opportunities,
+      exporter: this.exporter,
+      log: this.log,
+      revealChannel: (id) => this.tree.reveal(id),
+      defaultWindow: () => this.viewState.window,
+    };
+  }
+
+  testApi(): HtlcMonitorTestApi {
+    const snapshot = (item: vscode.TreeItem): TreeItemSnapshot => {
+      const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+      const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : String(item.tooltip ?? '');
+      return {
+        id: item.id ?? '',
+        label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+        description: typeof item.description === 'string' ? item.description : '',
+        contextValue: item.contextValue ?? '',
+        icon: icon?.id,
+        iconColor: icon?.color?.id,
+        tooltip,
+      };
+    };
+    let exportTarget: vscode.Uri | undefined;
+    return {
+      statusText: () => this.statusBar.item.text,
+      statusTooltip: () => {
+        const t = this.statusBar.item.tooltip;
+        return t instanceof vscode.MarkdownString ? t.value : String(t ?? '');
+      },
+      statusBackground: () => (this.statusBar.item.backgroundColor as vscode.ThemeColor | undefined)?.id,
+      statusAccessibilityLabel: () => this.statusBar.item.accessibilityInformation?.label ?? '',
+      connection: () => this.manager.summary,
+      treeItems: () => {
+        this.tree.refreshNow();
+        return this.tree.getChildren().map((n) => snapshot(this.tree.getTreeItem(n)));
+      },
+      treeChildren: (channelId) => {
+        const n = this.tree.node(channelId);
+        return n ? this.tree.getChildren(n).map((c) => snapshot(this.tree.getTreeItem(c))) : [];
+      },
+      treeRefreshStats: () => ({ ...this.tree.refreshStats }),
+      treeMessage: () => this.tree.view.message,
+      panel: () => OpportunitiesPanel.instance?.probe,
+      hasStoredMacaroon: () => this.macaroons.has(),
+      storeMacaroonHex: async (hex) => {
+        await this.macaroons.storeHex(hex);
+      },
+      redact: (t) => this.log.redact(t),
+      setDemoMode: (mode) => this.demo.setMode(mode),
+      setExportTarget: (uri) => {
+        exportTarget = uri;
+        this.exporter.saveTarget = uri ? async () => exportTarget : undefined;
+      },
+      render: (format) => {
+        const state = buildState(this.panelDeps(), this.viewState.window, this.viewState.actionableOnly);
+        return this.exporter.render({ format, window: state.window, rows: state.rows, node: state.connection.nodeAlias ?? null, source: state.source });
+      },
+    };
+  }
 }
 
-export function deactivate(): void {}
+let instance: HtlcMonitorExtension | undefined;
+
+export function activate(context: vscode.ExtensionContext): HtlcMonitorTestApi | undefined {
+  instance = new HtlcMonitorExtension(context);
+  context.subscriptions.push(instance);
+  // the test API is for the integration tests and development hosts only, never an installed VSIX
+  return context.extensionMode === vscode.ExtensionMode.Production ? undefined : instance.testApi();
+}
+
+export async function deactivate(): Promise<void> {
+  const ext = instance;
+  instance = undefined;
+  if (!ext) return;
+  await ext.manager.stop(); // closes the stream (and the demo node) before the host goes away
+  ext.dispose();
+}

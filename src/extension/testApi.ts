@@ -1,0 +1,39 @@
+import type * as vscode from 'vscode';
+import type { ConnectionSummary } from '../shared/protocol';
+import type { PanelProbe } from './webview/opportunitiesPanel';
+
+/** A rendered tree item, as the integration tests see it. */
+export interface TreeItemSnapshot {
+  id: string;
+  label: string;
+  description: string;
+  contextValue: string;
+  icon?: string;
+  iconColor?: string;
+  tooltip: string;
+}
+
+/**
+ * Returned by activate() when the extension runs under tests or from a development folder (never
+ * in an installed VSIX): read-only views of what the UI shows, plus a few test hooks.
+ */
+export interface HtlcMonitorTestApi {
+  statusText(): string;
+  statusTooltip(): string;
+  statusBackground(): string | undefined;
+  statusAccessibilityLabel(): string;
+  connection(): ConnectionSummary;
+  /** Refreshes the tree now and renders its root items. */
+  treeItems(): TreeItemSnapshot[];
+  treeChildren(channelId: string): TreeItemSnapshot[];
+  treeRefreshStats(): { full: number; partial: number; skipped: number };
+  treeMessage(): string | undefined;
+  panel(): PanelProbe | undefined;
+  hasStoredMacaroon(): Promise<boolean>;
+  storeMacaroonHex(hex: string): Promise<void>;
+  redact(text: string): string;
+  setDemoMode(mode: 'ok' | 'down'): Promise<void>;
+  /** Export target instead of the save dialog (undefined restores the dialog). */
+  setExportTarget(uri: vscode.Uri | undefined): void;
+  render(what: 'csv' | 'json'): string;
+}
