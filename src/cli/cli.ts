@@ -3,7 +3,7 @@ import { LndError } from '../core/lnd/errors';
 import { LndClient, LndConnectionConfig } from '../core/lnd/client';
 import { parseHostPort, readMacaroon, readTlsCert } from '../core/lnd/config';
 import { formatLocalIso } from '../core/time';
-import type { Channel } from '../core/lnd/types';
+import { ChannelContextService, LndContextProvider } from '../core/context';
 import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
 import { renderTable } from './table';
 import { REPORT_USAGE, reportCommand } from './report';
@@ -40,13 +40,13 @@ interface WatchOptions {
 }
 
 /** The JSON document `watch --json` prints: uint64 values as decimal strings. */
-export function resultDocument(monitor: HtlcMonitor, aliases: Map<string, string>) {
+export function resultDocument(monitor: HtlcMonitor, aliasOf: (chanId: string) => string | undefined) {
   const node = monitor.nodeInfo;
   return {
     channels: monitor.stats.failing().map((ch) => ({
       channelId: ch.key,
       scid: ch.scid,
-      alias: aliases.get(ch.key) ?? null,
+      alias: aliasOf(ch.key) ?? null,
       failedForwards: ch.failedForwards,
       successfulForwards: ch.successfulForwards,
       missedFeesMsat: ch.missedFeesMsat.toString(),
@@ -68,19 +68,16 @@ export function resultDocument(monitor: HtlcMonitor, aliases: Map<string, string
   };
 }
 
-async function loadAliases(client: LndClient | undefined, into: Map<string, string>): Promise<void> {
-  if (!client) return;
-  try {
-    const channels: Channel[] = await client.listChannels({ peer_alias_lookup: true });
-    for (const ch of channels) if (ch.peer_alias) into.set(ch.chan_id, ch.peer_alias);
-  } catch {
-    // aliases are a nicety for the table; the stats do not depend on them
-  }
-}
-
 export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
-  const monitor = new HtlcMonitor({
+  const live = !opts.json && Boolean(io.stdout.isTTY);
+  let monitor: HtlcMonitor | undefined;
+  // Channel context from LND (aliases, alias SCIDs): refreshed on connect and every minute.
+  const context = new ChannelContextService({ provider: new LndContextProvider(() => monitor?.lndClient) });
+  monitor = new HtlcMonitor({
     connection: opts.connection,
+    resolveChannel: (id) => context.resolveBig(id),
+    // load the channels before the first event, so alias SCIDs land on their channel
+    beforeSubscribe: () => (context.loaded ? context.refresh() : context.start()),
     logger: {
       debug() {},
       info() {},
@@ -89,23 +86,24 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
       error: () => undefined,
     },
   });
-  const live = !opts.json && Boolean(io.stdout.isTTY);
-  const aliases = new Map<string, string>();
+  const aliasOf = (id: string): string | undefined => {
+    if (!context.loaded) return undefined;
+    const c = context.get(id);
+    if (c.status === 'unknown') return '(not a channel of ours)';
+    const name = c.alias ?? (c.remotePubkey ? `${c.remotePubkey.slice(0, 12)}…` : undefined);
+    return c.status === 'closed' ? `${name ?? ''} (closed)`.trim() : name;
+  };
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
-
   monitor.on('state', (s) => {
     if (s.state === 'failed') resolveDone(1);
-    if (s.state === 'connected') void loadAliases(monitor.lndClient, aliases);
   });
 
   const onSignal = () => resolveDone(0);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const timer = opts.durationSec ? setTimeout(() => resolveDone(0), opts.durationSec * 1000) : undefined;
-  const redraw = live
-    ? setInterval(() => io.stdout.write('\x1b[H\x1b[2J' + renderTable(monitor, (id) => aliases.get(id)) + '\n'), 1000)
-    : undefined;
+  const redraw = live ? setInterval(() => io.stdout.write('\x1b[H\x1b[2J' + renderTable(monitor!, aliasOf) + '\n'), 1000) : undefined;
 
   await monitor.start();
   const code = await done;
@@ -114,13 +112,14 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await monitor.stop();
+  context.dispose();
 
   if (code !== 0 && monitor.lastError) {
     io.stderr.write(`htlc-monitor: error: ${monitor.lastError.message}\n`);
     return code;
   }
-  if (opts.json) io.stdout.write(JSON.stringify(resultDocument(monitor, aliases)) + '\n');
-  else io.stdout.write((live ? '\x1b[H\x1b[2J' : '') + renderTable(monitor, (id) => aliases.get(id)) + '\n');
+  if (opts.json) io.stdout.write(JSON.stringify(resultDocument(monitor, aliasOf)) + '\n');
+  else io.stdout.write((live ? '\x1b[H\x1b[2J' : '') + renderTable(monitor, aliasOf) + '\n');
   return code;
 }
 

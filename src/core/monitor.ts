@@ -77,6 +77,11 @@ export interface MonitorOptions {
    * canonical chan_id, so its failures land on the right channel. See ChannelContextService.resolve.
    */
   resolveChannel?: (id: bigint) => bigint;
+  /**
+   * Runs after GetInfo and before each subscription (e.g. load the channel context, so alias
+   * SCIDs resolve from the first event). Its errors are logged, never fatal.
+   */
+  beforeSubscribe?: (client: LndClient) => Promise<unknown>;
 }
 
 /**
@@ -197,6 +202,10 @@ export class HtlcMonitor implements Disposable {
       if (!this.running) return;
       this._node = info;
       this.emitter.emit('node', info);
+      if (this.opts.beforeSubscribe) {
+        await this.opts.beforeSubscribe(this.client).catch((err) => this.logger.warn(`before subscribing: ${(err as Error)?.message ?? err}`));
+        if (!this.running || !this.client) return;
+      }
       this.subscribe(this.client);
     } catch (err) {
       this.onFailure(err instanceof LndError ? err : classifyGrpcError(err, 'GetInfo', this.client?.target ?? ''));
