@@ -7,15 +7,22 @@ import { ChannelContextService, LndContextProvider } from '../core/context';
 import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
 import { renderTable } from './table';
 import { REPORT_USAGE, reportCommand } from './report';
+import { SIM_USAGE, simCommand } from './sim';
+import type { Disposable } from '../core/emitter';
+import { StatsEngine } from '../core/stats';
+import { HtlcStore } from '../core/store/store';
+import { EXPORT_USAGE, exportCommand } from './export';
 
 const USAGE = `Usage: htlc-monitor <command> [options]
 
 Commands:
-  watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json]
+  watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json] [--db FILE]
           Monitor an LND node's forwards until Ctrl-C or the duration.
-  demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json]
+  demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json] [--db FILE]
           Start the built-in LND simulator and watch it.
+${SIM_USAGE}
 ${REPORT_USAGE}
+${EXPORT_USAGE}
 
 Options:
   --lnd HOST:PORT     LND's gRPC address, e.g. 127.0.0.1:10009 or [::1]:10009
@@ -24,6 +31,8 @@ Options:
   --tls-server-name N verify the certificate for name N instead of the host
   --duration SECONDS  stop after this long
   --json              print one JSON document with the results at the end
+  --db FILE           keep the history in FILE (SQLite) across runs: restored at start, saved
+                      every 15 s and at exit (see export)
   -h, --help          show this help
 `;
 
@@ -37,6 +46,8 @@ interface WatchOptions {
   durationSec?: number;
   json: boolean;
   title?: string;
+  /** --db: restored into the stats before the monitor starts, records every batch; closed at the end. */
+  store?: HtlcStore;
 }
 
 /** The JSON document `watch --json` prints: uint64 values as decimal strings. */
@@ -73,8 +84,11 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
   let monitor: HtlcMonitor | undefined;
   // Channel context from LND (aliases, alias SCIDs): refreshed on connect and every minute.
   const context = new ChannelContextService({ provider: new LndContextProvider(() => monitor?.lndClient) });
+  const stats = new StatsEngine();
+  opts.store?.restoreInto(stats);
   monitor = new HtlcMonitor({
     connection: opts.connection,
+    stats,
     resolveChannel: (id) => context.resolveBig(id),
     // load the channels before the first event, so alias SCIDs land on their channel
     beforeSubscribe: () => (context.loaded ? context.refresh() : context.start()),
@@ -86,6 +100,7 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
       error: () => undefined,
     },
   });
+  const storeSub = opts.store?.attach(monitor);
   const aliasOf = (id: string): string | undefined => {
     if (!context.loaded) return undefined;
     const c = context.get(id);
@@ -112,6 +127,7 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await monitor.stop();
+  if (opts.store) await closeStore(opts.store, storeSub, monitor, aliasOf, io);
   context.dispose();
 
   if (code !== 0 && monitor.lastError) {
@@ -121,6 +137,20 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
   if (opts.json) io.stdout.write(JSON.stringify(resultDocument(monitor, aliasOf)) + '\n');
   else io.stdout.write((live ? '\x1b[H\x1b[2J' : '') + renderTable(monitor, aliasOf) + '\n');
   return code;
+}
+
+async function openStore(file: string | undefined, io: CliIO): Promise<HtlcStore | undefined> {
+  if (!file) return undefined;
+  const say = (m: string) => void io.stderr.write(`htlc-monitor: ${m}\n`);
+  return HtlcStore.open(file, { logger: { debug() {}, info() {}, warn: say, error: say } });
+}
+
+/** --db at exit: remember the aliases, final flush, release the file. */
+async function closeStore(store: HtlcStore, sub: Disposable | undefined, monitor: HtlcMonitor, aliasOf: (id: string) => string | undefined, io: CliIO) {
+  sub?.dispose();
+  store.setAliases(monitor.stats.ranked().flatMap((c): [string, string][] => (aliasOf(c.key) ? [[c.key, aliasOf(c.key)!]] : [])));
+  await store.close();
+  if (store.lastFlushError) io.stderr.write(`htlc-monitor: history not saved to ${store.file}: ${store.lastFlushError.message}\n`);
 }
 
 /** Checks the connection flags up front so each bad one fails fast with its own message. */
@@ -148,22 +178,27 @@ async function demo(argv: string[], io: CliIO): Promise<number> {
     rate: { type: 'string' },
     json: { type: 'boolean' },
     seed: { type: 'string' },
+    db: { type: 'string' },
   });
   const rate = values.rate === undefined ? 40 : Number(values.rate);
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`demo: --rate must be a number of events per second, got "${values.rate}"`);
   const { LndSimulator } = await import('../core/sim');
   const sim = await LndSimulator.start({ seed: values.seed ? Number(values.seed) : Date.now() % 100000, eventsPerSecond: rate });
   if (!values.json) io.stderr.write(`htlc-monitor: simulator listening on ${sim.address}\n`);
+  let store: HtlcStore | undefined;
   try {
+    store = await openStore(values.db, io);
     return await runWatch(
       {
         connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.macaroonHex },
         durationSec: parseDurationSeconds(values.duration, '--duration'),
         json: Boolean(values.json),
+        store,
       },
       io,
     );
   } finally {
+    await store?.close();
     await sim.stop();
   }
 }
@@ -176,10 +211,16 @@ async function watch(argv: string[], io: CliIO): Promise<number> {
     'tls-server-name': { type: 'string' },
     duration: { type: 'string' },
     json: { type: 'boolean' },
+    db: { type: 'string' },
   });
   const durationSec = parseDurationSeconds(values.duration, '--duration');
   const connection = connectionFromFlags(values);
-  return runWatch({ connection, durationSec, json: Boolean(values.json) }, io);
+  const store = await openStore(values.db, io);
+  try {
+    return await runWatch({ connection, durationSec, json: Boolean(values.json), store }, io);
+  } finally {
+    await store?.close();
+  }
 }
 
 export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -192,6 +233,10 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
         return await demo(rest, io);
       case 'report':
         return await reportCommand(rest, io);
+      case 'sim':
+        return await simCommand(rest, io);
+      case 'export':
+        return await exportCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -199,7 +244,7 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
         io.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (try: watch, demo, report)`);
+        throw new UsageError(`unknown command "${command}" (try: watch, demo, sim, report, export)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {
