@@ -12,7 +12,17 @@ export function parseU64(value: string | number | bigint | null | undefined): bi
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a safe uint64: ${value}`);
     return BigInt(value);
   }
-  if (!/^\d{1,20}$/.test(value)) throw new RangeError(`not a uint64: ${JSON.stringify(value)}`);
+  // A char loop instead of /^\d{1,20}$/ (issue 7, measured: this runs 5-7 times per event); up to
+  // 15 digits the value is exact in a double and BigInt(number) is cheaper than BigInt(string).
+  const len = value.length;
+  if (len > 20) throw new RangeError(`not a uint64: ${JSON.stringify(value)}`);
+  let x = 0;
+  for (let i = 0; i < len; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new RangeError(`not a uint64: ${JSON.stringify(value)}`);
+    x = x * 10 + d;
+  }
+  if (len <= 15) return BigInt(x);
   const n = BigInt(value);
   if (n > U64_MAX) throw new RangeError(`uint64 out of range: ${value}`);
   return n;

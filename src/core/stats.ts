@@ -22,15 +22,15 @@ export class ChannelStats {
   lastFailureAtMs = 0;
   lastActivityMs: number;
   readonly recent: FailureRing;
+  /** The decimal id, the key of the registry and the heap; made once (issue 7: it was a getter
+   * running BigInt#toString two or three times per event). */
+  readonly key: string;
 
-  constructor(readonly chanId: bigint, nowMs: number, recentCapacity: number, interner: ReasonInterner) {
+  constructor(readonly chanId: bigint, nowMs: number, recentCapacity: number, interner: ReasonInterner, key = chanId.toString()) {
     this.firstSeenMs = nowMs;
     this.lastActivityMs = nowMs;
     this.recent = new FailureRing(recentCapacity, interner);
-  }
-
-  get key(): string {
-    return this.chanId.toString();
+    this.key = key;
   }
 
   get scid(): string {
@@ -280,7 +280,7 @@ export class StatsEngine {
     const key = chanId.toString();
     let ch = this.channels.get(key);
     if (!ch) {
-      ch = new ChannelStats(chanId, tsMs || this.now(), this.recentPerChannel, this.interner);
+      ch = new ChannelStats(chanId, tsMs || this.now(), this.recentPerChannel, this.interner, key);
       this.channels.set(key, ch);
       this.heap.set(key, 0n);
     }
