@@ -43,7 +43,8 @@ export const RESTRICTED_DENIES_DEFAULT: readonly string[] = Object.freeze(['Subs
 /** Every call we serve that needs offchain:read in real LND (use for an exact read-only-without-offchain macaroon). */
 export const LND_OFFCHAIN_READ_METHODS: readonly string[] = Object.freeze(['SubscribeHtlcEvents', 'ForwardingHistory', 'ListChannels', 'FeeReport']);
 
-export type SimMode = 'ok' | 'starting' | 'locked' | 'auth-fail' | 'down';
+/** 'hang': the port accepts calls but never answers unary ones (clients hit their deadline). */
+export type SimMode = 'ok' | 'starting' | 'locked' | 'auth-fail' | 'down' | 'hang';
 
 export interface SimulatorOptions extends EngineOptions {
   /** Listen address (default 127.0.0.1). */
@@ -58,6 +59,10 @@ export interface SimulatorOptions extends EngineOptions {
   version?: string;
   /** Initial mode (default 'ok'); 'down' starts without listening (port must then be given). */
   mode?: SimMode;
+  /** Reuse this TLS certificate and key (default: a fresh self-signed pair), e.g. across restarts. */
+  tls?: { certPem: string; keyPem: string };
+  /** Reuse these binary macaroons (default: fresh ones), e.g. across restarts. */
+  macaroons?: { admin: Buffer; restricted: Buffer };
 }
 
 export interface CredentialPaths {
@@ -124,9 +129,9 @@ export class LndSimulator extends EventEmitter {
     this.port = opts.port ?? 0;
     this.certPem = tls.certPem;
     this.keyPem = tls.keyPem;
-    this.macaroon = makeMacaroon('address:read,write info:read,write invoices:read,write macaroon:generate,read,write message:read,write offchain:read,write onchain:read,write peers:read,write signer:generate,read');
+    this.macaroon = opts.macaroons?.admin ?? makeMacaroon('address:read,write info:read,write invoices:read,write macaroon:generate,read,write message:read,write offchain:read,write onchain:read,write peers:read,write signer:generate,read');
     this.macaroonHex = this.macaroon.toString('hex');
-    this.restrictedMacaroon = makeMacaroon('info:read onchain:read peers:read');
+    this.restrictedMacaroon = opts.macaroons?.restricted ?? makeMacaroon('info:read onchain:read peers:read');
     this.restrictedMacaroonHex = this.restrictedMacaroon.toString('hex');
     this.version = opts.version ?? '0.20.0-beta commit=v0.20.0-beta';
     this.restrictedDenies = new Set(opts.restrictedMacaroonDenies ?? RESTRICTED_DENIES_DEFAULT);
@@ -143,7 +148,7 @@ export class LndSimulator extends EventEmitter {
 
   /** Generates TLS material and macaroons, builds the model and starts listening. */
   static async start(opts: SimulatorOptions = {}): Promise<LndSimulator> {
-    const tls = await generateTlsCert();
+    const tls = opts.tls ?? (await generateTlsCert());
     const sim = new LndSimulator(opts, tls);
     const mode = opts.mode ?? 'ok';
     if (mode === 'down') {
@@ -242,7 +247,9 @@ export class LndSimulator extends EventEmitter {
 
   /**
    * 'ok' serves normally; 'starting' / 'locked' answer every call with LND's UNKNOWN texts;
-   * 'auth-fail' rejects every macaroon with the signature-mismatch error; 'down' closes the
+   * 'auth-fail' rejects every macaroon with the signature-mismatch error; 'hang' never answers
+   * unary calls and holds new streams open without writing to them (a wedged LND: clients hit
+   * their deadline); 'down' closes the
    * listener and all streams (connects fail). Leaving 'down' rebinds the same port.
    */
   setMode(mode: SimMode): Promise<void> {
@@ -270,9 +277,13 @@ export class LndSimulator extends EventEmitter {
     this.closeServer();
   }
 
-  /** Writes tls.cert, admin.macaroon and readonly.macaroon (binary) into `dir` (created if needed). */
-  async writeCredentials(dir: string): Promise<CredentialPaths> {
+  /**
+   * Writes tls.cert, admin.macaroon and readonly.macaroon (binary) into `dir` (created if needed),
+   * and tls.key when `withKey` (so a restarted simulator can reuse them, as LND reuses its own).
+   */
+  async writeCredentials(dir: string, withKey = false): Promise<CredentialPaths> {
     await fs.mkdir(dir, { recursive: true });
+    if (withKey) await fs.writeFile(path.join(dir, 'tls.key'), this.keyPem, { mode: 0o600 });
     const certPath = path.join(dir, 'tls.cert');
     const macaroonPath = path.join(dir, 'admin.macaroon');
     const restrictedMacaroonPath = path.join(dir, 'readonly.macaroon');
@@ -304,6 +315,7 @@ export class LndSimulator extends EventEmitter {
 
   private unary(method: string, fn: (req: object) => object): grpc.handleUnaryCall<object, object> {
     return (call, callback) => {
+      if (this.modeValue === 'hang') return; // never answered: the client's deadline ends it
       const denied = this.authorize(method, call.metadata);
       if (denied) {
         callback(denied, null);
@@ -321,6 +333,7 @@ export class LndSimulator extends EventEmitter {
   // ---------------------------------------------------------------- streams
 
   private onSubscribe(call: AnyWritable): void {
+    if (this.modeValue === 'hang') return; // held open, silent, until the client gives up or we stop
     const denied = this.authorize('SubscribeHtlcEvents', call.metadata);
     if (denied) {
       call.emit('error', denied);
@@ -373,6 +386,26 @@ export class LndSimulator extends EventEmitter {
       s.emit('error', err(grpc.status.UNAVAILABLE, details));
     }
     return list.length;
+  }
+
+  /**
+   * Writes `buf` as one message, as is, to every live stream: for protobuf the client's protos do
+   * not know (a future oneof member, a new field, unknown enum numbers) or bytes that are not a
+   * valid message at all. Bypasses the engine: not in history(), replays or truth(). Returns how
+   * many streams got it.
+   */
+  emitRawBytes(buf: Buffer | Uint8Array): number {
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf);
+    let n = 0;
+    for (const s of this.streams) {
+      if (s.cancelled || s.writableEnded) {
+        this.detach(s);
+        continue;
+      }
+      s.write(b);
+      n++;
+    }
+    return n;
   }
 
   /** The next subscription gets the last `n` history events right after its subscribed_event. */
