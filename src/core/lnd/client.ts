@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { classifyGrpcError, LndError } from './errors';
-import { LndEndpoint, parseHostPort, readMacaroon, readTlsCert } from './config';
+import { certAltNames, LndEndpoint, parseHostPort, readMacaroon, readTlsCert } from './config';
 import { loadLndProtos } from './protos';
 import type {
   ChannelEdge,
@@ -46,6 +46,8 @@ export class LndClient {
   private readonly client: grpc.Client;
   private readonly callTimeoutMs: number;
   private readonly methods: Record<string, MethodDefinition<object, object>>;
+  /** The names tls.cert covers ("DNS:localhost", "IP Address:127.0.0.1"), for certificate errors. */
+  private certNames: string[] = [];
 
   private constructor(endpoint: LndEndpoint, creds: grpc.ChannelCredentials, options: grpc.ChannelOptions, callTimeoutMs: number) {
     this.endpoint = endpoint;
@@ -83,7 +85,9 @@ export class LndClient {
       'grpc.max_reconnect_backoff_ms': 10_000,
     };
     if (config.tlsServerName) options['grpc.ssl_target_name_override'] = config.tlsServerName;
-    return new LndClient(endpoint, creds, options, config.callTimeoutMs ?? 15_000);
+    const client = new LndClient(endpoint, creds, options, config.callTimeoutMs ?? 15_000);
+    client.certNames = certAltNames(cert);
+    return client;
   }
 
   get target(): string {
@@ -156,7 +160,7 @@ export class LndClient {
         new grpc.Metadata(),
         { deadline: Date.now() + timeoutMs },
         (err, value) => {
-          if (err) reject(classifyGrpcError(err, method, this.endpoint.target));
+          if (err) reject(classifyGrpcError(err, method, this.endpoint.target, this.certNames));
           else resolve(value as T);
         },
       );

@@ -55,7 +55,7 @@ interface GrpcLikeError {
  * fixed text, so the text is what tells them apart (these are LND's own error strings, not HTLC
  * failure reasons).
  */
-export function classifyGrpcError(err: unknown, method: string, target: string): LndError {
+export function classifyGrpcError(err: unknown, method: string, target: string, certNames?: readonly string[]): LndError {
   if (err instanceof LndError) return err;
   const e = (err ?? {}) as GrpcLikeError;
   const code = e.code;
@@ -82,9 +82,12 @@ export function classifyGrpcError(err: unknown, method: string, target: string):
   }
   const altnames = /hostname\/ip does not match certificate's altnames:?\s*(.*)/i.exec(details);
   if (altnames) {
+    // Node's text ends with grpc-js's "Resolution note: …" and, for an IP, lists only the cert's IPs
+    const said = altnames[1].replace(/\s*Resolution note:.*$/s, '').trim().replace(/[\s.:]+$/, '');
+    const covers = certNames && certNames.length > 0 ? `the certificate covers ${certNames.join(', ')}` : said;
     return new LndError(
       'certificate',
-      `TLS certificate does not cover "${hostOf(target)}" (${altnames[1].trim()}). Connect with a name or IP that is in the certificate, or add it to lnd.conf (tlsextraip=… or tlsextradomain=…), delete tls.cert and tls.key, and restart LND to regenerate them.`,
+      `TLS certificate does not cover "${hostOf(target)}" (${covers}). Connect with a name or IP that is in the certificate, or add it to lnd.conf (tlsextraip=… or tlsextradomain=…), delete tls.cert and tls.key, and restart LND to regenerate them.`,
       code,
       details,
     );
