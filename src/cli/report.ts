@@ -1,5 +1,8 @@
-import { actionableView, analyzeOpportunities, MemoryWindowSource, OpportunityReport, parseWindow, reportToJson, WindowKey } from '../core/analysis';
+import { actionableView, analyzeOpportunities, ContextLookup, MemoryWindowSource, OpportunityReport, parseWindow, reportToJson, StoreWindowSource, WindowKey } from '../core/analysis';
 import { ChannelContextService, LndContextProvider, LndManageJProvider } from '../core/context';
+import { unknownChannel } from '../core/context/types';
+import { formatScid } from '../core/scid';
+import { HtlcStore, StoreOpenError } from '../core/store/store';
 import { formatSat } from '../core/format';
 import { LndClient, LndConnectionConfig } from '../core/lnd/client';
 import { parseHostPort, readMacaroon, readTlsCert } from '../core/lnd/config';
@@ -9,9 +12,12 @@ import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
 
 export const REPORT_USAGE = `  report  --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--window 1h|24h|7d|30d|all]
           [--duration SECONDS] [--json|--csv] [--all] [--min-failures N] [--min-hours H]
-          [--lnd-managej URL] [--db FILE]
+          [--lnd-managej URL]
           Watch failed forwards for --duration (default 60 s; LND keeps no failure history), then
-          rank channels by missed fees with recommendations and their evidence.`;
+          rank channels by missed fees with recommendations and their evidence.
+  report  --db FILE [--lnd HOST:PORT --tls-cert FILE --macaroon FILE] [--window …] [--json|--csv] [--all] …
+          The same report from the history kept by watch/demo --db (opened read-only). Channel
+          context (balances, fees: what recommendations need) comes from LND when its flags are given.`;
 
 export interface ReportIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -56,8 +62,6 @@ export async function reportCommand(argv: string[], io: ReportIO, deps: ReportDe
   const minHours = values['min-hours'] === undefined ? undefined : Number(values['min-hours']);
   if (minHours !== undefined && (!Number.isFinite(minHours) || minHours <= 0))
     throw new UsageError(`report: --min-hours must be a positive number of hours, got "${values['min-hours']}"`);
-  if (values.db !== undefined)
-    throw new UsageError('report: --db needs the history store, which this build does not have yet; run without --db to watch live');
   let lmj: LndManageJProvider | undefined;
   if (values['lnd-managej'] !== undefined) {
     try {
@@ -65,6 +69,18 @@ export async function reportCommand(argv: string[], io: ReportIO, deps: ReportDe
     } catch (err) {
       throw new UsageError(`report: --lnd-managej: ${(err as Error).message}`);
     }
+  }
+  if (values.db !== undefined) {
+    if (values.duration !== undefined) throw new UsageError('report: --duration watches live; with --db the report reads the stored history (drop one of them)');
+    const withLnd = deps.connection !== undefined || ['lnd', 'tls-cert', 'macaroon'].some((k) => values[k as keyof typeof values] !== undefined);
+    return reportFromHistory(values.db, withLnd ? (deps.connection ?? connectionFromFlags(values)) : undefined, lmj, io, {
+      window,
+      minFailures,
+      minHours,
+      all: Boolean(values.all),
+      json: Boolean(values.json),
+      csv: Boolean(values.csv),
+    });
   }
   const connection = deps.connection ?? connectionFromFlags(values);
 
@@ -111,6 +127,60 @@ export async function reportCommand(argv: string[], io: ReportIO, deps: ReportDe
   } finally {
     ctx.dispose();
     client.close();
+  }
+}
+
+interface ReportFormat {
+  window: WindowKey;
+  minFailures: number | undefined;
+  minHours: number | undefined;
+  all: boolean;
+  json: boolean;
+  csv: boolean;
+}
+
+/**
+ * `report --db FILE`: the analysis over the stored history (read-only: never written, moved or
+ * locked, so it can run beside a watch that writes the file). With LND flags the channel context
+ * comes from LND; without, channels are named from the aliases the store kept and get no advice
+ * (recommendations need balances and fees).
+ */
+async function reportFromHistory(file: string, connection: LndConnectionConfig | undefined, lmj: LndManageJProvider | undefined, io: ReportIO, f: ReportFormat): Promise<number> {
+  let store: HtlcStore;
+  try {
+    store = await HtlcStore.open(file, { readOnly: true, flushIntervalMs: 0 });
+  } catch (err) {
+    if (err instanceof StoreOpenError) {
+      io.stderr.write(`htlc-monitor: error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const client = connection ? LndClient.create(connection) : undefined;
+  const ctx = client ? new ChannelContextService({ provider: new LndContextProvider(client), enrich: lmj, refreshMs: 0 }) : undefined;
+  try {
+    let context: ContextLookup;
+    if (ctx) {
+      await ctx.refresh(); // errors (bad cert, macaroon, unreachable) surface here as LndError
+      context = ctx;
+    } else {
+      if (!f.json && !f.csv) io.stderr.write('htlc-monitor: reporting from the stored history alone: without --lnd (channel balances and fees) there is no advice\n');
+      const nowMs = Date.now();
+      context = {
+        get: (id) => ({ ...unknownChannel(id, formatScid(id), nowMs), alias: store.alias(BigInt(id)) ?? null }),
+        open: () => [],
+      };
+    }
+    const source = new StoreWindowSource(store, { context: ctx });
+    const full = analyzeOpportunities(source, context, { window: f.window, minFailures: f.minFailures, minObservedHours: f.minHours });
+    const report = f.all ? full : actionableView(full);
+    const text = f.json ? JSON.stringify(reportToJson(report)) + '\n' : f.csv ? renderReportCsv(report) : renderReportText(report, full);
+    await new Promise<void>((resolve, reject) => io.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    return 0;
+  } finally {
+    ctx?.dispose();
+    client?.close();
+    await store.close();
   }
 }
 

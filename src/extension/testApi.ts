@@ -36,4 +36,15 @@ export interface HtlcMonitorTestApi {
   /** Export target instead of the save dialog (undefined restores the dialog). */
   setExportTarget(uri: vscode.Uri | undefined): void;
   render(what: 'csv' | 'json'): string;
+  /** The extension's global storage folder (where the per-node history files are). */
+  globalStorage(): string;
+  /** The open history file, or the last node's file when monitoring is stopped. */
+  historyFile(): string | undefined;
+  /** The identity pubkey of the node monitored last. */
+  nodePubkey(): string | undefined;
+  /**
+   * deactivate() then activate() again in this extension host: a new instance with empty memory,
+   * as after a window reload (the API object keeps working: it forwards to the current instance).
+   */
+  restartExtension(): Promise<void>;
 }

@@ -2,6 +2,10 @@ import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import { reportCommand, renderReportCsv, terminalSafe } from '../../src/cli/report';
 import { UsageError } from '../../src/cli/args';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/cli';
 import { LndSimulator } from '../../src/core/sim';
 
 function capture() {
@@ -66,11 +70,13 @@ describe('htlc-monitor report', function () {
     assert.match(c.text(), /No failed forwards|Nothing to recommend yet|Nothing actionable/);
   });
 
-  it('usage errors: bad window, both formats, --db without the store, missing flags', async () => {
+  it('usage errors: bad window, both formats, --db with --duration or a missing file, missing flags', async () => {
     const c = capture();
     await assert.rejects(reportCommand(['--window', '2h'], c.io), UsageError);
     await assert.rejects(reportCommand(['--json', '--csv'], c.io), UsageError);
-    await assert.rejects(reportCommand(['--db', 'x.sqlite'], c.io), /store/);
+    await assert.rejects(reportCommand(['--db', 'x.sqlite', '--duration', '5'], c.io), /--duration/);
+    assert.equal(await reportCommand(['--db', path.join(os.tmpdir(), 'htlc-no-such-file.sqlite')], c.io), 1);
+    assert.match(c.errors(), /does not exist/);
     await assert.rejects(reportCommand([], c.io), /--lnd/);
     await assert.rejects(reportCommand(['--min-hours', '0', '--lnd', 'x:1'], c.io), /min-hours/);
     await assert.rejects(reportCommand(['--bogus'], c.io), UsageError);
@@ -101,5 +107,72 @@ describe('htlc-monitor report', function () {
       summary: { channelsWithFailures: 1, channelsWithRecommendations: 0, missedFeesMsat: 0n, projectedGainSat30d: 0n, message: '' },
     });
     assert.match(csv, /"'=HYPERLINK\(""http:\/\/e"",""x""\)"/);
+  });
+});
+
+describe('htlc-monitor report --db (from the stored history)', function () {
+  this.timeout(60_000);
+  let sim: LndSimulator;
+  let dir: string;
+  let file: string;
+  let watched: { node: { failedForwards: number; missedFeesMsat: string }; channels: { channelId: string; failedForwards: number; missedFeesMsat: string }[] };
+  before(async () => {
+    sim = await LndSimulator.start({ seed: 23, channels: 12 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-report-db-'));
+    file = path.join(dir, 'history.sqlite');
+    const creds = await sim.writeCredentials(dir);
+    const c = capture();
+    const p = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '3', '--json', '--db', file], c.io);
+    await sim.waitForStreams(1);
+    sim.step(3000, { flush: true });
+    assert.equal(await p, 0, c.errors());
+    watched = JSON.parse(c.text());
+    assert.ok(watched.node.failedForwards > 0 && watched.channels.length > 0, c.text().slice(0, 300));
+  });
+  after(async () => {
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without LND flags: every channel and number of the watch, from history alone (the file is left untouched)', async () => {
+    const before = fs.readFileSync(file);
+    const c = capture();
+    assert.equal(await reportCommand(['--db', file, '--window', 'all', '--all', '--json'], c.io), 0, c.errors());
+    const doc = JSON.parse(c.text());
+    assert.equal(doc.coverage.source, 'store');
+    for (const ch of watched.channels) {
+      const r = doc.channels.find((x: { chanId: string }) => x.chanId === ch.channelId);
+      assert.ok(r, `channel ${ch.channelId} is in the report`);
+      assert.equal(r.windows.all.failures, ch.failedForwards);
+      assert.equal(r.windows.all.missedFeesMsat, ch.missedFeesMsat);
+      assert.equal(r.status, 'unknown');
+    }
+    assert.equal(doc.recommendations.length, 0, 'no advice without channel context');
+    assert.deepEqual(fs.readFileSync(file), before);
+    assert.ok(!fs.existsSync(`${file}.lock`));
+    const t = capture();
+    assert.equal(await reportCommand(['--db', file, '--window', '24h', '--all'], t.io), 0, t.errors());
+    assert.match(t.text(), /Opportunities, window 24h/);
+    assert.match(t.errors(), /stored history alone/);
+  });
+
+  it('with LND flags: the same numbers with channel context (aliases, status) from LND', async () => {
+    const c = capture();
+    const code = await reportCommand(['--db', file, '--window', '24h', '--all', '--json'], c.io, {
+      connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.macaroonHex },
+    });
+    assert.equal(code, 0, c.errors());
+    const doc = JSON.parse(c.text());
+    let known = 0;
+    for (const ch of watched.channels) {
+      const r = doc.channels.find((x: { chanId: string }) => x.chanId === ch.channelId);
+      assert.ok(r, `channel ${ch.channelId}`);
+      assert.equal(r.windows['24h'].failures, ch.failedForwards);
+      if (r.status !== 'unknown') known++;
+    }
+    assert.ok(known > 0, 'channels known to LND carry their context');
+    const csv = capture();
+    assert.equal(await reportCommand(['--db', file, '--csv', '--all'], csv.io, { connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.macaroonHex } }), 0);
+    assert.match(csv.text(), /^window,channel_id,scid/);
   });
 });

@@ -9,6 +9,7 @@ import { ConnectionManager, describeError } from '../connection/connectionManage
 import type { MacaroonStore } from '../connection/secrets';
 import type { DemoNode } from '../demo/demoNode';
 import type { ExportService } from '../export/exportService';
+import { HISTORY_EXPORTS, isHistoryExport, renderHistoryExport, type HistoryExportKind } from '../export/historyExport';
 import type { FailingChannelsTree, TreeNode } from '../tree/failingChannelsTree';
 import type { ViewState } from '../viewState';
 import { buildState, OpportunitiesPanel, PanelDeps } from '../webview/opportunitiesPanel';
@@ -64,17 +65,38 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     return summary;
   };
 
-  const exportNow = async (format?: ExportFormat) => {
+  /** The node's stored history for the view's window: channels, route pairs or failures. */
+  const exportHistory = async (kind: HistoryExportKind) => {
+    const window = viewState.window;
+    const history = manager.history;
+    const rendered = history ? await history.read((store) => renderHistoryExport(store, kind, window)) : undefined;
+    if (!rendered) {
+      void vscode.window.showInformationMessage('No stored history yet: it starts with the first connection to a node.');
+      return undefined;
+    }
+    const uri = await d.exporter.save({ name: `htlc-${kind}-${window}`, format: rendered.format, title: `Export ${HISTORY_EXPORTS[kind].label}`, text: () => rendered.text });
+    if (!uri) return undefined;
+    log.info(`exported ${HISTORY_EXPORTS[kind].label}, ${rendered.rows} rows (${window}) to ${uri.toString(true)}`);
+    const note = rendered.complete ? '' : ' Retention already dropped part of this window: the export covers what is kept.';
+    void vscode.window.showInformationMessage(`Exported ${rendered.rows} rows to ${uri.fsPath || uri.toString(true)}.${note}`);
+    return uri;
+  };
+
+  const exportNow = async (format?: ExportFormat | HistoryExportKind) => {
+    if (isHistoryExport(format)) return exportHistory(format);
     let f = format;
     if (f !== 'csv' && f !== 'json') {
+      const history = manager.history ? Object.entries(HISTORY_EXPORTS).map(([kind, h]) => ({ label: h.label, description: h.description, format: kind as HistoryExportKind })) : [];
       const pick = await vscode.window.showQuickPick(
         [
-          { label: 'CSV', description: 'one row per channel, for spreadsheets', format: 'csv' as const },
-          { label: 'JSON', description: 'amounts in msat as exact decimal strings', format: 'json' as const },
+          { label: 'CSV', description: 'top opportunities: one row per channel, for spreadsheets', format: 'csv' as const },
+          { label: 'JSON', description: 'top opportunities: amounts in msat as exact decimal strings', format: 'json' as const },
+          ...history,
         ],
-        { title: `Export top opportunities (${WINDOW_LABELS[viewState.window]})`, placeHolder: 'Format' },
+        { title: `Export (${WINDOW_LABELS[viewState.window]})`, placeHolder: 'What to export' },
       );
       if (!pick) return undefined;
+      if (isHistoryExport(pick.format)) return exportHistory(pick.format);
       f = pick.format;
     }
     const state = buildState(d.panelDeps(), viewState.window, viewState.actionableOnly);
@@ -101,14 +123,14 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       );
       return address;
     }),
-    reg(COMMANDS.export, (format?: unknown) => exportNow(format as ExportFormat | undefined)),
+    reg(COMMANDS.export, (format?: unknown) => exportNow(format as ExportFormat | HistoryExportKind | undefined)),
     reg(COMMANDS.resetStatistics, async (opts?: unknown) => {
       const skipConfirm = !!opts && typeof opts === 'object' && (opts as { confirm?: boolean }).confirm === false;
       if (!skipConfirm) {
-        const ok = await vscode.window.showWarningMessage('Reset all HTLC statistics? Failures counted so far are forgotten.', { modal: true }, 'Reset');
+        const ok = await vscode.window.showWarningMessage('Reset all HTLC statistics? Failures counted so far are forgotten, also in the saved history of this node.', { modal: true }, 'Reset');
         if (ok !== 'Reset') return false;
       }
-      manager.resetStatistics();
+      await manager.resetStatistics();
       log.info('statistics reset');
       return true;
     }),

@@ -1,5 +1,6 @@
-import { analyzeOpportunities, MemoryWindowSource as AnalysisWindows, OpportunityReport, Recommendation, WindowKey } from '../../core/analysis';
-import { ChannelContextService, LndContextProvider, type ChannelContext as CoreContext } from '../../core/context';
+import { analyzeOpportunities, MemoryWindowSource as AnalysisWindows, OpportunityReport, Recommendation, StoreWindowSource, WindowKey, type WindowSource as AnalysisSource } from '../../core/analysis';
+import type { ChannelContextService, ChannelContext as CoreContext } from '../../core/context';
+import type { HtlcStore } from '../../core/store/store';
 import type { Disposable as CoreDisposable } from '../../core/emitter';
 import { formatSat } from '../../core/format';
 import type { HtlcMonitor } from '../../core/monitor';
@@ -39,16 +40,19 @@ function evidenceOf(r: Recommendation): string[] {
 
 /**
  * The opportunity analysis (src/core/analysis) and channel context (src/core/context) behind the
- * UI's small interfaces: one ChannelContextService and analysis window source per monitor. Falls
- * back to the in-memory heuristics when the analysis throws (logged once).
+ * UI's small interfaces. The context is the monitor's own (ConnectionManager loads it before the
+ * first event); the analysis reads the node's history (StoreWindowSource) when its store is open,
+ * else an in-memory window source fed since the monitor started. Falls back to the in-memory
+ * heuristics when the analysis throws (logged once).
  */
 export class AnalysisBackend extends Disposable implements OpportunitySource, ChannelContextSource {
   readonly kind = 'opportunity analysis';
   private monitor: HtlcMonitor | undefined;
   private ctx: ChannelContextService | undefined;
   private windows: AnalysisWindows | undefined;
+  private storeWindows: { store: HtlcStore; source: StoreWindowSource } | undefined;
+  private startedAtMs = Date.now();
   private subs: CoreDisposable[] = [];
-  private started = false;
   private readonly listeners = new Set<() => void>();
   private readonly fallback: HeuristicOpportunitySource;
   private cache: { key: string; at: number; value: Opportunity[] } | undefined;
@@ -59,24 +63,22 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     this.fallback = new HeuristicOpportunitySource(uiWindows, this);
     this._register(manager.onDidChangeState((s) => this.follow(s.state)));
     this._register(manager.onDidReset(() => this.resetWindows()));
+    if (manager.history) this._register(toDisposable(manager.history.onDidChange(() => this.fire()).dispose));
     this._register(toDisposable(() => this.detach()));
   }
 
-  private follow(state: string): void {
+  private follow(_state: string): void {
     const m = this.manager.currentMonitor;
     if (m !== this.monitor) {
       this.detach();
       if (m) this.attach(m);
     }
-    if (state === 'connected' && this.ctx && !this.started) {
-      this.started = true;
-      void this.ctx.start();
-    }
   }
 
   private attach(m: HtlcMonitor): void {
+    const ctx = this.manager.channelContext;
+    if (!ctx) return;
     this.monitor = m;
-    const ctx = new ChannelContextService({ provider: new LndContextProvider(() => m.lndClient), refreshMs: 60_000, logger: this.log });
     this.ctx = ctx;
     this.subs.push(ctx.on('changed', () => this.fire()));
     this.subs.push(ctx.on('error', (err) => this.log.warn(`channel context: ${err.message}`)));
@@ -87,7 +89,8 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     this.windowsSub?.dispose();
     this.cache = undefined;
     if (!this.monitor || !this.ctx) return;
-    this.windows = new AnalysisWindows({ context: this.ctx });
+    this.startedAtMs = Date.now();
+    this.windows = new AnalysisWindows({ context: this.ctx, startedAtMs: this.startedAtMs });
     this.windowsSub = this.windows.attach(this.monitor);
   }
   private windowsSub: CoreDisposable | undefined;
@@ -97,11 +100,10 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     this.subs = [];
     this.windowsSub?.dispose();
     this.windowsSub = undefined;
-    this.ctx?.dispose();
-    this.ctx = undefined;
+    this.ctx = undefined; // the manager's: it disposes it
     this.windows = undefined;
+    this.storeWindows = undefined;
     this.monitor = undefined;
-    this.started = false;
     this.cache = undefined;
   }
 
@@ -123,16 +125,30 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     await this.ctx?.refresh().catch(() => undefined);
   }
 
+  /** Where the analysis reads: the node's history when its store is open, else memory. */
+  private source(): AnalysisSource | undefined {
+    const store = this.manager.history?.store;
+    if (!store || !this.ctx) {
+      this.storeWindows = undefined;
+      return this.windows;
+    }
+    if (this.storeWindows?.store !== store) this.storeWindows = { store, source: new StoreWindowSource(store, { context: this.ctx, startedAtMs: this.startedAtMs }) };
+    return this.storeWindows.source;
+  }
+
   /** The analysis' own report (exports, tests). */
   report(window: WindowId, nowMs = Date.now()): OpportunityReport | undefined {
-    if (!this.windows || !this.ctx) return undefined;
-    return analyzeOpportunities(this.windows, this.ctx, { window: window as WindowKey, nowMs });
+    const source = this.source();
+    if (!source || !this.ctx) return undefined;
+    return analyzeOpportunities(source, this.ctx, { window: window as WindowKey, nowMs });
   }
 
   // OpportunitySource
   opportunities(window: WindowId, nowMs = Date.now()): Opportunity[] {
     const key = `${window}`;
-    if (this.cache && this.cache.key === key && nowMs - this.cache.at < 250) return this.cache.value;
+    // over the store an analysis reads every window: under a busy stream it runs once a second at most
+    const reuseMs = this.manager.history?.store ? 1000 : 250;
+    if (this.cache && this.cache.key === key && nowMs - this.cache.at >= 0 && nowMs - this.cache.at < reuseMs) return this.cache.value;
     let report: OpportunityReport | undefined;
     try {
       report = this.report(window, nowMs);

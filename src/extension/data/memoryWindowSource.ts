@@ -318,7 +318,7 @@ export function compareWindowStats(a: ChannelWindowStats, b: ChannelWindowStats)
 }
 
 /** About 60 buckets over the span, on round sizes. */
-function pickBucket(spanMs: number): number {
+export function pickBucket(spanMs: number): number {
   const sizes = [MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR, 7 * 24 * HOUR];
   for (const s of sizes) if (spanMs / s <= 72) return s;
   return sizes[sizes.length - 1];

@@ -26,20 +26,26 @@ export class ExportService {
   }
 
   async export(req: ExportRequest): Promise<vscode.Uri | undefined> {
+    const uri = await this.save({ name: `htlc-opportunities-${req.window}`, format: req.format, title: 'Export HTLC opportunities', text: () => this.render(req) });
+    if (uri) this.log.info(`exported ${req.rows.length} opportunities (${req.format}, ${req.window}) to ${uri.toString(true)}`);
+    return uri;
+  }
+
+  /** Asks where (or uses saveTarget) and writes `text()` there. */
+  async save(what: { name: string; format: ExportFormat; title: string; text: () => string }): Promise<vscode.Uri | undefined> {
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-    const name = `htlc-opportunities-${req.window}-${stamp}.${req.format}`;
+    const name = `${what.name}-${stamp}.${what.format}`;
     const base = vscode.workspace.workspaceFolders?.[0]?.uri;
     const uri = this.saveTarget
       ? await this.saveTarget()
       : await vscode.window.showSaveDialog({
-          title: 'Export HTLC opportunities',
+          title: what.title,
           saveLabel: 'Export',
           defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
-          filters: req.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+          filters: what.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
         });
     if (!uri) return undefined;
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(this.render(req), 'utf8'));
-    this.log.info(`exported ${req.rows.length} opportunities (${req.format}, ${req.window}) to ${uri.toString(true)}`);
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(what.text(), 'utf8'));
     return uri;
   }
 }

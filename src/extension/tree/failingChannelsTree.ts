@@ -155,7 +155,9 @@ export class FailingChannelsTree extends Disposable implements vscode.TreeDataPr
     }
     const sameShape = !this.fullRefresh && next.length === this.roots.length && next.every((n, i) => n === this.roots[i]);
     this.fullRefresh = false;
+    const wasEmpty = this.roots.length === 0;
     this.roots = next;
+    if (wasEmpty !== (next.length === 0)) this.updateMessage();
     this.byId.clear();
     for (const n of next) this.byId.set(n.id, n);
     void vscode.commands.executeCommand('setContext', 'htlcMonitor.hasFailures', next.length > 0);
@@ -176,7 +178,9 @@ export class FailingChannelsTree extends Disposable implements vscode.TreeDataPr
 
   private updateMessage(): void {
     const s = this.manager.summary;
-    if ((s.state === 'failed' || s.state === 'stopped' || s.state === 'reconnecting') && s.reason) {
+    // VS Code hides the welcome content while a view has a message: with no channel to show, the
+    // welcome view states the connection (the reason is in the status bar's tooltip and the log)
+    if ((s.state === 'failed' || s.state === 'stopped' || s.state === 'reconnecting') && s.reason && this.roots.length > 0) {
       this.view.message = `${s.state === 'reconnecting' ? 'Reconnecting' : 'Disconnected'}: ${sanitizeText(s.reason, 300)}`;
     } else {
       this.view.message = undefined;
