@@ -12,12 +12,15 @@ import type { Disposable } from '../core/emitter';
 import { StatsEngine } from '../core/stats';
 import { HtlcStore } from '../core/store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
+import { DAEMON_FLAGS, DAEMON_USAGE, DaemonOptions, daemonOptionsFrom, startDaemonParts } from './daemon';
 
 const USAGE = `Usage: htlc-monitor <command> [options]
 
 Commands:
   watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json] [--db FILE]
-          Monitor an LND node's forwards until Ctrl-C or the duration.
+          [--metrics HOST:PORT] [--alerts-file FILE] [--alert-… N] [--no-backfill]
+          Monitor an LND node's forwards until Ctrl-C or the duration (see "Running as a daemon"
+          in the README for systemd and Prometheus).
   demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json] [--db FILE]
           Start the built-in LND simulator and watch it.
 ${SIM_USAGE}
@@ -33,6 +36,7 @@ Options:
   --json              print one JSON document with the results at the end
   --db FILE           keep the history in FILE (SQLite) across runs: restored at start, saved
                       every 15 s and at exit (see export)
+${DAEMON_USAGE}
   -h, --help          show this help
 `;
 
@@ -48,6 +52,8 @@ interface WatchOptions {
   title?: string;
   /** --db: restored into the stats before the monitor starts, records every batch; closed at the end. */
   store?: HtlcStore;
+  /** Backfill and fallback, metrics, alerts (watch and demo). */
+  daemon?: DaemonOptions;
 }
 
 /** The JSON document `watch --json` prints: uint64 values as decimal strings. */
@@ -73,6 +79,9 @@ export function resultDocument(monitor: HtlcMonitor, aliasOf: (chanId: string) =
       version: node?.version ?? null,
       state: monitor.state,
       lastError: monitor.lastError?.message ?? null,
+      /** 'history-only': successes from ForwardingHistory only, failures not visible (modeReason says why). */
+      mode: monitor.mode,
+      modeReason: monitor.modeReason?.message ?? null,
       ...monitor.stats.node.toJSON(),
     },
     counters: monitor.counters,
@@ -108,6 +117,7 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
     const name = c.alias ?? (c.remotePubkey ? `${c.remotePubkey.slice(0, 12)}…` : undefined);
     return c.status === 'closed' ? `${name ?? ''} (closed)`.trim() : name;
   };
+  const parts = opts.daemon ? await startDaemonParts(monitor, opts.daemon, io, { store: opts.store, aliasOf }) : undefined;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   monitor.on('state', (s) => {
@@ -127,6 +137,7 @@ export async function runWatch(opts: WatchOptions, io: CliIO): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await monitor.stop();
+  await parts?.close();
   if (opts.store) await closeStore(opts.store, storeSub, monitor, aliasOf, io);
   context.dispose();
 
@@ -179,7 +190,9 @@ async function demo(argv: string[], io: CliIO): Promise<number> {
     json: { type: 'boolean' },
     seed: { type: 'string' },
     db: { type: 'string' },
+    ...DAEMON_FLAGS,
   });
+  const daemon = daemonOptionsFrom(values);
   const rate = values.rate === undefined ? 40 : Number(values.rate);
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`demo: --rate must be a number of events per second, got "${values.rate}"`);
   const { LndSimulator } = await import('../core/sim');
@@ -194,6 +207,7 @@ async function demo(argv: string[], io: CliIO): Promise<number> {
         durationSec: parseDurationSeconds(values.duration, '--duration'),
         json: Boolean(values.json),
         store,
+        daemon,
       },
       io,
     );
@@ -212,12 +226,14 @@ async function watch(argv: string[], io: CliIO): Promise<number> {
     duration: { type: 'string' },
     json: { type: 'boolean' },
     db: { type: 'string' },
+    ...DAEMON_FLAGS,
   });
   const durationSec = parseDurationSeconds(values.duration, '--duration');
   const connection = connectionFromFlags(values);
+  const daemon = daemonOptionsFrom(values);
   const store = await openStore(values.db, io);
   try {
-    return await runWatch({ connection, durationSec, json: Boolean(values.json), store }, io);
+    return await runWatch({ connection, durationSec, json: Boolean(values.json), store, daemon }, io);
   } finally {
     await store?.close();
   }

@@ -34,6 +34,9 @@ export function renderTable(monitor: HtlcMonitor, aliasOf: AliasLookup, maxRows 
     `failed ${formatCount(n.failedForwards)} (${formatCount(fails1h)} in the last hour) · succeeded ${formatCount(n.successfulForwards)} · missed fees ${formatSat(n.missedFeesMsat)} sat` +
       ` · events ${formatCount(c.received)} · duplicates ${formatCount(c.duplicates)} · dropped ${formatCount(c.dropped)} · reconnects ${formatCount(c.reconnects)}`,
   );
+  if (monitor.mode === 'history-only') {
+    lines.push(`HISTORY-ONLY: failed forwards are NOT visible — LND refused the HTLC event stream (${monitor.modeReason?.message ?? ''}); successes are polled from ForwardingHistory.`);
+  }
   if (n.incomingLinkFailures > 0) lines.push(`failed on their incoming link (no outgoing channel): ${formatCount(n.incomingLinkFailures)}`);
   lines.push('');
   const header = `${right('#', 3)}  ${fit('Peer', 24)} ${fit('Channel', 16)} ${right('Fails', 7)} ${right('OK', 7)} ${right('Missed sat', 12)} ${right('Volume sat', 14)}  ${fit('Top reason', 22)} Last failure`;

@@ -5,10 +5,17 @@ import { classifyGrpcError, LndError } from './lnd/errors';
 import { HtlcStreamDeserializer, LndClient, LndConnectionConfig } from './lnd/client';
 import type { GetInfoResponse, HtlcEvent } from './lnd/types';
 import { decodeHtlcEvent } from './lnd/htlcDecoder';
-import { Normalizer, NormalizerOptions, Outcome } from './normalizer';
+import { Normalizer, NormalizerOptions, Outcome, SuccessOutcome } from './normalizer';
 import { StatsEngine, StatsOptions } from './stats';
 
 export type MonitorState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+
+/**
+ * 'stream': SubscribeHtlcEvents (failures and successes). 'history-only': LND refused the stream
+ * (a macaroon without offchain:read on the router, or an LND without routerrpc) and successes are
+ * polled from ForwardingHistory instead; failures are not visible (LND never stores them).
+ */
+export type MonitorMode = 'stream' | 'history-only';
 
 export interface MonitorCounters {
   /** Messages read from the stream. */
@@ -25,6 +32,8 @@ export interface MonitorCounters {
   successes: number;
   listenerErrors: number;
   reconnects: number;
+  /** Settles counted from ForwardingHistory (backfill after a reconnect, or history-only polling). */
+  backfilled: number;
   /** Pending forwards forgotten before they resolved (bounded memory). */
   pendingEvicted: number;
   /** Channels evicted from the bounded registry. */
@@ -37,6 +46,8 @@ export interface StateChange {
   error?: LndError;
   /** For reconnecting: when the next attempt starts (epoch ms). */
   retryAt?: number;
+  /** For connected: 'history-only' when the stream was refused (then `error` says why). */
+  mode?: MonitorMode;
 }
 
 export interface BatchInfo {
@@ -108,7 +119,12 @@ export class HtlcMonitor implements Disposable {
   private _lastError: LndError | undefined;
   private _node: GetInfoResponse | undefined;
   private lastEventAtMs = 0;
-  private readonly c = { received: 0, ignored: 0, duplicates: 0, dropped: 0, malformed: 0, failures: 0, successes: 0, reconnects: 0 };
+  /** How long the last batch took, listeners included (ms). */
+  private lastBatchMs = 0;
+  private _mode: MonitorMode = 'stream';
+  private _modeReason: LndError | undefined;
+  private historyFallback = false;
+  private readonly c = { received: 0, ignored: 0, duplicates: 0, dropped: 0, malformed: 0, failures: 0, successes: 0, reconnects: 0, backfilled: 0 };
 
   constructor(opts: MonitorOptions) {
     this.opts = opts;
@@ -130,6 +146,14 @@ export class HtlcMonitor implements Disposable {
   }
   get lastEventAt(): number {
     return this.lastEventAtMs;
+  }
+  /** See MonitorMode. */
+  get mode(): MonitorMode {
+    return this._mode;
+  }
+  /** Why the monitor is in history-only mode (the stream's refusal). */
+  get modeReason(): LndError | undefined {
+    return this._modeReason;
   }
   get lndClient(): LndClient | undefined {
     return this.client;
@@ -185,6 +209,62 @@ export class HtlcMonitor implements Disposable {
     this.enqueue(ev);
   }
 
+  /** Maps a channel id an event names to its canonical chan_id (MonitorOptions.resolveChannel). */
+  resolveChannelId(id: bigint): bigint {
+    return id !== 0n && this.opts.resolveChannel ? this.opts.resolveChannel(id) : id;
+  }
+
+  /**
+   * When enabled (by the ForwardingHistory backfill, which then polls), a refused stream
+   * (permission or unimplemented) puts the monitor in 'history-only' mode instead of 'failed'.
+   */
+  setHistoryFallback(enabled: boolean): void {
+    this.historyFallback = enabled;
+  }
+
+  /**
+   * Applies settles from ForwardingHistory through the same de-duplication, stats and 'changed'
+   * path as the stream's. With `circuitKnown` (LND 0.20+ sends the htlc ids) each is checked and
+   * marked against the stream's settle keys; without, the caller has matched them already (see
+   * SettleMatcher). Channel ids are resolved like the stream's. Returns how many were counted.
+   */
+  applySuccesses(outcomes: readonly SuccessOutcome[], circuitKnown: boolean): number {
+    const applied: Outcome[] = [];
+    const channels = new Set<string>();
+    const resolve = this.opts.resolveChannel;
+    for (const o of outcomes) {
+      if (circuitKnown && !this.normalizer.markSettle(o.incomingChanId, o.incomingHtlcId)) {
+        this.c.duplicates++;
+        continue;
+      }
+      if (resolve) {
+        if (o.outgoingChanId !== 0n) o.outgoingChanId = resolve(o.outgoingChanId);
+        if (o.incomingChanId !== 0n) o.incomingChanId = resolve(o.incomingChanId);
+      }
+      this.c.successes++;
+      this.c.backfilled++;
+      const ch = this.stats.apply(o);
+      if (ch) channels.add(ch.key);
+      applied.push(o);
+    }
+    if (applied.length > 0) this.emitter.emit('changed', { outcomes: applied, channels });
+    return applied.length;
+  }
+
+  /**
+   * ForwardingHistory failed while in history-only mode: a retryable error reconnects (and tries
+   * the stream again); any other stops monitoring with both reasons.
+   */
+  historyFailed(err: LndError): void {
+    if (!this.running || this._mode !== 'history-only') return;
+    if (err.retryable) {
+      this.onFailure(err);
+      return;
+    }
+    const why = this._modeReason ? `${this._modeReason.message} Falling back to ForwardingHistory failed too: ${err.message}` : err.message;
+    this.onFailure(new LndError(err.kind, why, err.grpcCode, err.detail));
+  }
+
   /** Processes everything queued, synchronously. */
   drainNow(): void {
     while (this.queued > 0) this.processBatch();
@@ -192,6 +272,8 @@ export class HtlcMonitor implements Disposable {
 
   private async connect(isRetry: boolean): Promise<void> {
     if (!this.running) return;
+    this._mode = 'stream';
+    this._modeReason = undefined;
     this.setState({ state: isRetry ? 'reconnecting' : 'connecting' });
     try {
       if (!this.client) {
@@ -220,7 +302,7 @@ export class HtlcMonitor implements Disposable {
       if (established) return;
       established = true;
       this._lastError = undefined;
-      this.setState({ state: 'connected' });
+      this.setState({ state: 'connected', mode: 'stream' });
       this.healthyTimer = setTimeout(() => this.backoff.reset(), this.opts.healthyAfterMs ?? 60_000);
       this.healthyTimer.unref?.();
     };
@@ -232,13 +314,40 @@ export class HtlcMonitor implements Disposable {
     stream.on('error', (err: unknown) => {
       if (this.stream !== stream) return; // cancelled by us
       this.stream = undefined;
-      this.onFailure(classifyGrpcError(err, 'SubscribeHtlcEvents', client.target));
+      const e = classifyGrpcError(err, 'SubscribeHtlcEvents', client.target);
+      if (!established && this.historyFallback && (e.kind === 'permission' || e.kind === 'unimplemented')) {
+        void this.tryHistoryOnly(client, e);
+        return;
+      }
+      this.onFailure(e);
     });
     stream.on('end', () => {
       if (this.stream !== stream) return;
       this.stream = undefined;
       this.onFailure(new LndError('stream', `LND at ${client.target} ended the HTLC event stream.`));
     });
+  }
+
+  /** The stream was refused: history-only when ForwardingHistory answers, else fail with both reasons. */
+  private async tryHistoryOnly(client: LndClient, err: LndError): Promise<void> {
+    try {
+      await client.forwardingHistory({ num_max_events: 1 });
+    } catch (e) {
+      if (!this.running || this.client !== client) return;
+      const h = classifyGrpcError(e, 'ForwardingHistory', client.target);
+      this.onFailure(h.retryable ? h : new LndError(err.kind, `${err.message} Falling back to ForwardingHistory failed too: ${h.message}`, err.grpcCode, err.detail));
+      return;
+    }
+    if (!this.running || this.client !== client) return;
+    this.enterHistoryOnly(err);
+  }
+
+  private enterHistoryOnly(err: LndError): void {
+    this.logger.info(`${err.message} Counting successes from ForwardingHistory only: failed forwards are not visible.`);
+    this._mode = 'history-only';
+    this._modeReason = err;
+    this._lastError = undefined;
+    this.setState({ state: 'connected', mode: 'history-only', error: err });
   }
 
   private onFailure(err: LndError): void {
@@ -253,6 +362,13 @@ export class HtlcMonitor implements Disposable {
       this.client = undefined;
       this.setState({ state: 'failed', error: err });
       return;
+    }
+    if (err.kind === 'unreachable') {
+      // A fresh channel on the next attempt: grpc-js keeps its own reconnect backoff (up to 10 s)
+      // per channel and fails calls fast meanwhile, which made the first attempt after LND came
+      // back fail and cost one more of our backoff steps (up to 60 s).
+      this.client?.close();
+      this.client = undefined;
     }
     const delay = this.backoff.next();
     this.c.reconnects++;
@@ -269,7 +385,10 @@ export class HtlcMonitor implements Disposable {
     this.lastEventAtMs = Date.now();
     const limit = this.opts.queueLimit ?? 200_000;
     if (this.queued >= limit) {
-      this.c.dropped++;
+      // never silent: counted (table, JSON, UI) and logged at the first drop and every 10,000th
+      if (this.c.dropped++ % 10_000 === 0) {
+        this.logger.warn(`event queue full (${limit} waiting): dropping HTLC events, ${this.c.dropped} so far; counts from now on are incomplete.`);
+      }
       return;
     }
     this.queue.push(ev);
@@ -282,15 +401,20 @@ export class HtlcMonitor implements Disposable {
       this.processing = true;
       // gRPC hands messages over one at a time: wait a moment so they arrive as one batch and
       // listeners get one notification for many events (a full batch goes at once).
-      const delay = this.opts.batchDelayMs ?? 15;
+      const delay = Math.max(this.opts.batchDelayMs ?? 15, this.lastBatchMs >= 20 ? Math.min(this.lastBatchMs, 250) : 0);
       if (delay > 0) setTimeout(() => this.processLoop(), delay);
       else setImmediate(() => this.processLoop());
     }
   }
 
   private processLoop(): void {
+    const t0 = Date.now();
     this.processBatch();
-    if (this.queued > 0) setImmediate(() => this.processLoop());
+    // A slow 'changed' listener (a busy UI) gets fewer, larger batches: give the stream as long
+    // to deliver as the last batch took (at most 250 ms) instead of one event-loop turn.
+    this.lastBatchMs = Date.now() - t0;
+    if (this.queued >= (this.opts.batchSize ?? 5_000) || (this.queued > 0 && this.lastBatchMs < 20)) setImmediate(() => this.processLoop());
+    else if (this.queued > 0) setTimeout(() => this.processLoop(), Math.min(this.lastBatchMs, 250));
     else this.processing = false;
   }
 

@@ -3,6 +3,7 @@ import type { HtlcEvent } from './lnd/types';
 import { parseU64 } from './scid';
 import { categoryOf, Category, DOWNSTREAM, failureCodeName, failureDetailName, reasonKey } from './reasons';
 import { nsToMs } from './time';
+import type { SettleMatcher } from './settleMatch';
 
 /** A forward that failed, at our node (link) or after we passed it on (downstream). */
 export interface FailureOutcome {
@@ -41,6 +42,8 @@ export interface SuccessOutcome {
   outgoingAmtMsat: bigint;
   feeMsat: bigint;
   amountsKnown: boolean;
+  /** 'history' when it came from ForwardingHistory (backfill or history-only polling), not the stream. */
+  source?: 'history';
 }
 
 export type Outcome = FailureOutcome | SuccessOutcome;
@@ -82,6 +85,8 @@ export class Normalizer {
   private readonly seen: LRUCache<string, true>;
   /** Forwards dropped from the pending map before they resolved (bounded memory at work). */
   pendingEvicted = 0;
+  /** Settles counted from ForwardingHistory without htlc ids, that the stream may still deliver. */
+  private external: SettleMatcher | undefined;
 
   constructor(opts: NormalizerOptions = {}) {
     this.pending = new LRUCache<string, PendingForward>({
@@ -101,6 +106,27 @@ export class Normalizer {
 
   get pendingForwards(): number {
     return this.pending.size - (this.pending.has(SENTINEL) ? 1 : 0);
+  }
+
+  /** Whether a settle of this incoming circuit was counted recently (the `s:<chan>:<htlc>` key). */
+  hasSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
+    return this.seen.has(`s:${incomingChanId}:${incomingHtlcId}`);
+  }
+
+  /**
+   * Marks a settle counted from another source (ForwardingHistory with htlc ids), so the stream's
+   * settle of the same circuit is a duplicate. Returns false when it was already counted.
+   */
+  markSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
+    return !this.isDuplicate(`s:${incomingChanId}:${incomingHtlcId}`);
+  }
+
+  /**
+   * Settles counted from another source without htlc ids: a stream settle that matches one of
+   * them (see SettleMatcher: channels, amounts when known, time) is a duplicate and consumes it.
+   */
+  watchExternalSettles(matcher: SettleMatcher | undefined): void {
+    this.external = matcher;
   }
 
   /** Forgets everything (after a statistics reset). */
@@ -131,11 +157,15 @@ export class Normalizer {
         const fwd = this.take(circuit);
         const inAmt = fwd?.incomingAmtMsat ?? 0n;
         const outAmt = fwd?.outgoingAmtMsat ?? 0n;
+        const ids = this.ids(ev);
+        if (this.external !== undefined && this.external.size !== 0 && this.external.take({ ...ids, incomingAmtMsat: inAmt, outgoingAmtMsat: outAmt, amountsKnown: fwd !== undefined })) {
+          return { type: 'duplicate' };
+        }
         return {
           type: 'outcome',
           outcome: {
             kind: 'success',
-            ...this.ids(ev),
+            ...ids,
             incomingAmtMsat: inAmt,
             outgoingAmtMsat: outAmt,
             feeMsat: fwd && outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './common/lifecycle';
+import { AlertsController } from './alerts/alertsController';
+import { MetricsController } from './metrics/metricsController';
 import { Log } from './common/log';
 import { registerCommands } from './commands/registerCommands';
 import { affects, readSettings } from './config';
@@ -28,13 +30,23 @@ export class HtlcMonitorExtension extends Disposable {
   readonly statusBar: StatusBar;
   readonly demo: DemoNode;
   readonly exporter: ExportService;
+  readonly alerts: AlertsController;
+  readonly metrics: MetricsController;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     super();
     const settings = readSettings();
     this.log = this._register(new Log());
     this.macaroons = this._register(new MacaroonStore(context.secrets));
-    this.manager = this._register(new ConnectionManager(this.log, this.macaroons, settings, false));
+    // one history file per node (keyed by its pubkey) in the extension's global storage
+    const historyDir = context.globalStorageUri.fsPath;
+    void Promise.resolve(vscode.workspace.fs.createDirectory(context.globalStorageUri)).catch((err: unknown) => this.log.warn(`cannot create ${historyDir}: ${(err as Error)?.message ?? err}`));
+    this.manager = this._register(
+      new ConnectionManager(this.log, this.macaroons, settings, false, {
+        historyDir,
+        notify: (m) => void vscode.window.showWarningMessage(m, 'Show Log').then((pick) => pick && this.log.show()),
+      }),
+    );
     this.windows = this.manager.windows;
     // the opportunity analysis and channel context from src/core (heuristics as its fallback)
     const analysis = this._register(new AnalysisBackend(this.manager, this.windows, this.log));
@@ -42,9 +54,12 @@ export class HtlcMonitorExtension extends Disposable {
     this.channelContext = analysis;
     this.viewState = this._register(new ViewState(context.workspaceState, settings.defaultWindow));
     this.tree = this._register(new FailingChannelsTree(this.manager, this.windows, this.opportunities, this.channelContext, this.viewState));
-    this.statusBar = this._register(new StatusBar(this.manager, this.windows, settings.statusBarWindow));
+    this.statusBar = this._register(new StatusBar(this.manager, this.windows, settings.statusBarWindow, this.manager.history));
     this.demo = this._register(new DemoNode(this.manager, this.log));
     this.exporter = new ExportService(this.log);
+    // threshold alerts (htlcMonitor.alerts.*) and the optional 127.0.0.1 metrics server (htlcMonitor.metrics.*)
+    this.alerts = this._register(new AlertsController(this.manager, context.globalState, this.log, (a) => (a.channelId ? void this.tree.reveal(a.channelId) : this.log.show())));
+    this.metrics = this._register(new MetricsController(this.manager, this.log));
 
     for (const d of registerCommands({
       manager: this.manager,
@@ -144,22 +159,50 @@ export class HtlcMonitorExtension extends Disposable {
         const state = buildState(this.panelDeps(), this.viewState.window, this.viewState.actionableOnly);
         return this.exporter.render({ format, window: state.window, rows: state.rows, node: state.connection.nodeAlias ?? null, source: state.source });
       },
+      globalStorage: () => this.context.globalStorageUri.fsPath,
+      historyFile: () => this.manager.history?.store?.file ?? this.manager.history?.lastFileName,
+      nodePubkey: () => this.manager.currentMonitor?.nodeInfo?.identity_pubkey ?? this.manager.lastNodePubkey,
+      restartExtension: async () => {
+        throw new Error('restartExtension is provided by activate()');
+      },
     };
   }
 }
 
 let instance: HtlcMonitorExtension | undefined;
+let instanceApi: HtlcMonitorTestApi | undefined;
 
 export function activate(context: vscode.ExtensionContext): HtlcMonitorTestApi | undefined {
-  instance = new HtlcMonitorExtension(context);
-  context.subscriptions.push(instance);
+  start(context);
   // the test API is for the integration tests and development hosts only, never an installed VSIX
-  return context.extensionMode === vscode.ExtensionMode.Production ? undefined : instance.testApi();
+  return context.extensionMode === vscode.ExtensionMode.Production ? undefined : forwardingApi(context);
+}
+
+function start(context: vscode.ExtensionContext): void {
+  instance = new HtlcMonitorExtension(context);
+  instanceApi = instance.testApi();
+  context.subscriptions.push(instance);
+}
+
+/** The test API of whichever instance is current (restartExtension replaces it). */
+function forwardingApi(context: vscode.ExtensionContext): HtlcMonitorTestApi {
+  const current = (): HtlcMonitorTestApi => {
+    if (!instanceApi) throw new Error('the extension is not active');
+    return instanceApi;
+  };
+  const api: Record<string, unknown> = {};
+  for (const key of Object.keys(current())) api[key] = (...args: unknown[]) => (current() as unknown as Record<string, (...a: unknown[]) => unknown>)[key](...args);
+  api.restartExtension = async () => {
+    await deactivate();
+    start(context);
+  };
+  return api as unknown as HtlcMonitorTestApi;
 }
 
 export async function deactivate(): Promise<void> {
   const ext = instance;
   instance = undefined;
+  instanceApi = undefined;
   if (!ext) return;
   await ext.manager.stop(); // closes the stream (and the demo node) before the host goes away
   ext.dispose();

@@ -42,6 +42,11 @@ export interface ConnectionSummary {
   state: ConnectionStateName;
   /** Why we are not connected (an LndError message); never contains secrets. */
   reason?: string;
+  /**
+   * Set while connected in history-only mode: why LND refused the HTLC event stream. Then only
+   * successes (from ForwardingHistory) are counted; failed forwards are not visible.
+   */
+  historyOnly?: string;
   nodeAlias?: string;
   target?: string;
   demo: boolean;

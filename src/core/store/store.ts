@@ -444,6 +444,44 @@ export class HtlcStore implements Disposable {
     return this.unsaved || this.pendingFailures.length > 0 || this.pendingSuccesses.length > 0;
   }
 
+  /**
+   * The newest event time (ms) in the history, failures or successes, pending included; undefined
+   * when empty. The ForwardingHistory backfill starts there after a restart.
+   */
+  newestEventMs(): number | undefined {
+    this.ensureOpen();
+    this.applyPending();
+    let max = -Infinity;
+    for (const t of ['failure_events', 'success_events'] as const) {
+      const v = this.db.exec(`SELECT max(ts_ms) FROM ${t}`)[0]?.values[0]?.[0];
+      if (v !== null && v !== undefined && sqlToInt(v) > max) max = sqlToInt(v);
+    }
+    return Number.isFinite(max) ? max : undefined;
+  }
+
+  /**
+   * Raw successes at or after sinceMs, oldest first (at most `limit`, the newest kept), so the
+   * backfill can tell a ForwardingHistory entry counted before a restart (no htlc ids are stored:
+   * matched by channels, time and amounts; amounts 0/0 mean unknown).
+   */
+  successesSince(sinceMs: number, limit = 10_000): { incomingChanId: bigint; outgoingChanId: bigint; timestampMs: number; incomingAmtMsat: bigint; outgoingAmtMsat: bigint; amountsKnown: boolean }[] {
+    this.ensureOpen();
+    this.applyPending();
+    const rows = this.all('SELECT ts_ms, in_ref, out_ref, in_amt_msat, out_amt_msat FROM success_events WHERE ts_ms >= ? ORDER BY ts_ms DESC, id DESC LIMIT ?', [sinceMs, limit], (r) => {
+      const inAmt = sqlToU64(r[3]);
+      const outAmt = sqlToU64(r[4]);
+      return {
+        timestampMs: sqlToInt(r[0]),
+        incomingChanId: this.chanById.get(sqlToInt(r[1])) ?? 0n,
+        outgoingChanId: this.chanById.get(sqlToInt(r[2])) ?? 0n,
+        incomingAmtMsat: inAmt,
+        outgoingAmtMsat: outAmt,
+        amountsKnown: inAmt !== 0n || outAmt !== 0n,
+      };
+    });
+    return rows.reverse();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Recording
 
@@ -964,6 +1002,63 @@ export class HtlcStore implements Disposable {
     const live = this.monitor?.counters as MonitorCounters | undefined;
     if (live) for (const [k, v] of Object.entries(live)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
     return out;
+  }
+
+  /**
+   * Forgets the history ("Reset Statistics"): empties the event, roll-up and totals tables and the
+   * saved node totals and counters; keeps the schema, the node's pubkey, interned ids and aliases.
+   * The file is rewritten at the next flush.
+   */
+  reset(): void {
+    this.ensureOpen();
+    this.pendingFailures = [];
+    this.pendingSuccesses = [];
+    this.dirtyChannels.clear();
+    this.db.run('BEGIN');
+    try {
+      for (const t of [...TABLES, 'channel_totals', 'channel_reason_totals']) this.db.run(`DELETE FROM ${t}`);
+      this.db.run("DELETE FROM meta WHERE key IN ('node_totals', 'counters') OR key LIKE 'complete_since.%'");
+      this.db.run('COMMIT');
+    } catch (err) {
+      this.db.run('ROLLBACK');
+      throw err;
+    }
+    this.totals.clear();
+    Object.assign(this.node, { failed: 0, succeeded: 0, incomingLinkFailures: 0, missedFeesMsat: 0n, missedAmountMsat: 0n, earnedFeesMsat: 0n });
+    this.node.failuresByReason.clear();
+    this.nodeDirty = false;
+    for (const t of TABLES) {
+      this.counts[t] = 0;
+      this.completeSince[t] = -Infinity;
+    }
+    for (const k of Object.keys(this.savedCounters)) delete this.savedCounters[k];
+    this.lastCountersJson = '';
+    this.unsaved = true;
+  }
+
+  /** The earliest time the history knows of (a channel first seen, or the oldest raw event); undefined when empty. */
+  historyStartMs(): number | undefined {
+    this.ensureOpen();
+    this.applyPending();
+    let min = Infinity;
+    for (const t of this.totals.values()) if (t.firstSeenMs > 0 && t.firstSeenMs < min) min = t.firstSeenMs;
+    for (const t of ['failure_events', 'success_events'] as const) {
+      const v = this.db.exec(`SELECT min(ts_ms) FROM ${t}`)[0]?.values[0]?.[0];
+      if (v !== null && v !== undefined && sqlToInt(v) < min) min = sqlToInt(v);
+    }
+    return Number.isFinite(min) ? min : undefined;
+  }
+
+  /** The newest raw failure per (incoming, outgoing) pair within the window. */
+  lastFailures(window: WindowName, nowMs = this.now()): { incomingChanId: bigint; outgoingChanId: bigint; lastMs: number }[] {
+    this.ensureOpen();
+    this.applyPending();
+    const since = window === 'all' ? Number.MIN_SAFE_INTEGER : nowMs - WINDOW_MS[window];
+    return this.all('SELECT in_ref, out_ref, max(ts_ms) FROM failure_events WHERE ts_ms >= ? GROUP BY out_ref, in_ref', [since], (r) => ({
+      incomingChanId: this.chanById.get(sqlToInt(r[0])) ?? 0n,
+      outgoingChanId: this.chanById.get(sqlToInt(r[1])) ?? 0n,
+      lastMs: sqlToInt(r[2]),
+    }));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { WINDOW_LABELS } from '../../shared/protocol';
 import { Disposable, Throttle } from '../common/lifecycle';
 import { escapeMarkdown, sanitizeText } from '../common/markdown';
 import type { ConnectionManager } from '../connection/connectionManager';
+import type { NodeHistory } from '../data/nodeHistory';
 import type { WindowSource } from '../data/types';
 
 export const STATUS_ITEM_ID = 'htlcMonitor.status';
@@ -18,7 +19,12 @@ export class StatusBar extends Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly throttle: Throttle;
 
-  constructor(private readonly manager: ConnectionManager, private readonly windows: WindowSource, private window: WindowId) {
+  constructor(
+    private readonly manager: ConnectionManager,
+    private readonly windows: WindowSource,
+    private window: WindowId,
+    private readonly history?: NodeHistory,
+  ) {
     super();
     this.item = this._register(vscode.window.createStatusBarItem(STATUS_ITEM_ID, vscode.StatusBarAlignment.Left, 50));
     this.item.name = 'HTLC Monitor';
@@ -27,6 +33,7 @@ export class StatusBar extends Disposable {
     this._register(manager.onDidChangeState(() => this.render()));
     this._register(manager.onDidReset(() => this.render()));
     this._register(new vscode.Disposable(windows.onDidChange(() => this.throttle.schedule()).dispose));
+    if (history) this._register(new vscode.Disposable(history.onDidChange(() => this.throttle.schedule()).dispose));
     // the window slides: recount every 30 s even when nothing arrives
     const tick = setInterval(() => this.render(), 30_000);
     this._register(new vscode.Disposable(() => clearInterval(tick)));
@@ -50,6 +57,13 @@ export class StatusBar extends Disposable {
     let background: vscode.ThemeColor | undefined;
     switch (s.state) {
       case 'connected':
+        if (s.historyOnly !== undefined) {
+          // successes only: a failure count of 0 would be a lie
+          text = '$(history) HTLC: failures not visible';
+          state = `Connected to ${where} in history-only mode: failed forwards are NOT visible (${s.historyOnly}). Successes are read from ForwardingHistory every 30 s`;
+          background = new vscode.ThemeColor('statusBarItem.warningBackground');
+          break;
+        }
         text = `$(zap) ${count}`;
         state = `Connected to ${where}`;
         break;
@@ -86,6 +100,9 @@ export class StatusBar extends Disposable {
     tip.appendMarkdown(`**HTLC Monitor** — ${escapeMarkdown(state)}\n\n`);
     if (s.reason) tip.appendMarkdown(`${escapeMarkdown(s.reason)}\n\n`);
     tip.appendMarkdown(escapeMarkdown(`${WINDOW_LABELS[w]}: ${formatCount(totals.failures)} failed forwards, ${formatSat(totals.missedFeesMsat)} sat of fees missed, ${formatCount(totals.channels)} failing channels.`));
+    const h = this.history?.status;
+    if (h?.error) tip.appendMarkdown(`\n\n⚠ ${escapeMarkdown(`History not saved to ${h.file}: ${h.error}. Statistics keep counting in memory; saving is retried.`)}`);
+    else if (h?.readOnly) tip.appendMarkdown(`\n\n${escapeMarkdown(`History ${h.file} is in use by another window: new forwards are not saved here.`)}`);
     tip.appendMarkdown(`\n\n${escapeMarkdown('Click to show the top opportunities.')}`);
     this.item.tooltip = tip;
     this.item.accessibilityInformation = {
