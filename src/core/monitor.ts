@@ -274,7 +274,8 @@ export class HtlcMonitor implements Disposable {
     if (!this.running) return;
     this._mode = 'stream';
     this._modeReason = undefined;
-    this.setState({ state: isRetry ? 'reconnecting' : 'connecting' });
+    // a retry keeps the reason of the failure it retries, so the UI never loses it
+    this.setState(isRetry ? { state: 'reconnecting', error: this._lastError } : { state: 'connecting' });
     try {
       if (!this.client) {
         const conn = this.opts.connection;
