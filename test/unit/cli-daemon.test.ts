@@ -82,7 +82,7 @@ describe('htlc-monitor watch as a daemon', function () {
     sim.step(500, { flush: true }); // history before we start: not ours (monitoring starts now)
     const stdout = new Capture();
     const stderr = new Capture();
-    const done = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.restrictedMacaroonPath, '--duration', '1.5', '--json', '--history-poll', '0.2'], { stdout, stderr });
+    const done = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.restrictedMacaroonPath, '--duration', '3', '--json', '--history-poll', '0.2'], { stdout, stderr });
     await until(() => stderr.text.includes('HISTORY-ONLY'), 'the history-only line');
     const before = sim.truth({ resolveAliases: false }).totals.settles;
     sim.step(800, { flush: true });

@@ -42,7 +42,7 @@ describe('htlc-monitor CLI', function () {
   const good = () => ['--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath];
 
   it('watch --json prints one JSON document, channels ranked by missed fees, uint64 as strings', async () => {
-    const p = run(['watch', ...good(), '--duration', '1.5', '--json']);
+    const p = run(['watch', ...good(), '--duration', '3', '--json']);
     await sim.waitForStreams(1);
     sim.step(1500, { flush: true });
     const { code, out, err } = await p;

@@ -164,7 +164,7 @@ describe('faults: the monitor survives LND and network trouble (simulator)', fun
     try {
       const creds = await sim.writeCredentials(dir);
       await sim.setMode('locked');
-      const run = runCli(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '2.5', '--json']);
+      const run = runCli(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '5', '--json']);
       await sleep(300);
       await sim.setMode('ok');
       await sim.waitForStreams(1, 5000);

@@ -64,7 +64,7 @@ describe('security: the macaroon never leaves the process', function () {
   it('not in a watch session: stdout, stderr (warnings included), the JSON, the --db file, nor its exports', async () => {
     const creds = await sim.writeCredentials(path.join(dir, 'creds'));
     const db = path.join(dir, 'history.sqlite');
-    const watch = runCli(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '2.5', '--json', '--db', db]);
+    const watch = runCli(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '6', '--json', '--db', db]);
     await sim.waitForStreams(1, 8000);
     sim.step(1500, { flush: true });
     sim.cutStreams(); // a warning line on stderr, a reconnect

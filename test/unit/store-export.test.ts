@@ -225,7 +225,7 @@ describe('store: CLI watch --db keeps the history across runs', function () {
     for (let i = 0; i < 2; i++) {
       const out = sink();
       const err = sink();
-      const p = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '1.5', '--json', '--db', file], {
+      const p = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '3', '--json', '--db', file], {
         stdout: out.stream,
         stderr: err.stream,
       });

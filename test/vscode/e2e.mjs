@@ -22,6 +22,10 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 });
 const page = await (await browser.newContext({ viewport: { width: 1500, height: 950 } })).newPage();
+// The demo node's peers include the alias `<img src=x onerror=alert(1)>`: if any script of an alias
+// ran anywhere (workbench, tree, webview iframes), its alert() would open a dialog here.
+const dialogs = [];
+page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
 async function step(name, fn) {
   try { await fn(); passed++; log('PASS', name); }
   catch (e) { failed++; log('FAIL', name, '\n', e?.stack || e); await page.screenshot({ path: `${SHOTS}/fail-${passed + failed}.png` }).catch(() => {}); }
@@ -73,6 +77,10 @@ await step('"HTLC: Show Top Opportunities" renders the table and both charts', a
   assert.ok(canvases.length === 2 && canvases.every(([w, h]) => w > 0 && h > 0));
   const hostile = await inner.locator('#rows').evaluate((tb) => tb.querySelectorAll('img, script').length);
   assert.equal(hostile, 0, 'no element injected by an alias');
+  const text = await inner.locator('#rows').innerText();
+  assert.ok(text.includes('<img src=x onerror=alert(1)>'), 'the hostile alias is shown as text');
+  await page.waitForTimeout(1000);
+  assert.deepEqual(dialogs, [], 'no script of an alias ran (no alert dialog)');
   await page.screenshot({ path: `${SHOTS}/03-webview.png` });
 });
 await browser.close();
