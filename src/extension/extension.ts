@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from './common/lifecycle';
+import { contextValue } from './common/contextKeys';
 import { AlertsController } from './alerts/alertsController';
 import { MetricsController } from './metrics/metricsController';
 import { Log } from './common/log';
@@ -162,6 +163,19 @@ export class HtlcMonitorExtension extends Disposable {
       globalStorage: () => this.context.globalStorageUri.fsPath,
       historyFile: () => this.manager.history?.store?.file ?? this.manager.history?.lastFileName,
       nodePubkey: () => this.manager.currentMonitor?.nodeInfo?.identity_pubkey ?? this.manager.lastNodePubkey,
+      contextKey: (key) => contextValue(key),
+      globalStateValue: (key) => this.context.globalState.get(key),
+      answerAlerts: (answer) => {
+        this.alerts.prompt = answer
+          ? async (message, ...buttons) => answer(message, buttons)
+          : (message, ...buttons) => vscode.window.showWarningMessage(message, ...buttons);
+      },
+      alertsShown: () => this.alerts.shown.map((a) => ({ ...a })),
+      evaluateAlerts: () => this.alerts.evaluate(),
+      metricsAddress: async () => {
+        await this.metrics.ready();
+        return this.metrics.address;
+      },
       restartExtension: async () => {
         throw new Error('restartExtension is provided by activate()');
       },

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { ConnectionSummary } from '../shared/protocol';
+import type { ShownAlert } from './alerts/alertsController';
 import type { PanelProbe } from './webview/opportunitiesPanel';
 
 /** A rendered tree item, as the integration tests see it. */
@@ -42,6 +43,21 @@ export interface HtlcMonitorTestApi {
   historyFile(): string | undefined;
   /** The identity pubkey of the node monitored last. */
   nodePubkey(): string | undefined;
+  /** The value the extension last set for a `when`-clause context key (e.g. htlcMonitor.historyOnly). */
+  contextKey(key: string): unknown;
+  /** A value of the extension's globalState. */
+  globalStateValue(key: string): unknown;
+  /**
+   * Answers alert notifications instead of the user: `answer` gets the message and the buttons and
+   * returns the button to press (undefined = dismissed). Without an answer, notifications are shown.
+   */
+  answerAlerts(answer: ((message: string, buttons: string[]) => string | undefined) | undefined): void;
+  /** Every alert notification shown so far (by this instance), with what it resolved to. */
+  alertsShown(): ShownAlert[];
+  /** Checks the alert conditions now (they are checked within a second of new failures anyway). */
+  evaluateAlerts(): void;
+  /** host:port of the metrics server once its settings are applied, undefined when it is off. */
+  metricsAddress(): Promise<string | undefined>;
   /**
    * deactivate() then activate() again in this extension host: a new instance with empty memory,
    * as after a window reload (the API object keeps working: it forwards to the current instance).

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isWindowId, WindowId } from '../shared/protocol';
 import { Disposable } from './common/lifecycle';
+import { setContext } from './common/contextKeys';
 
 const WINDOW_KEY = 'htlcMonitor.view.window';
 const ACTIONABLE_KEY = 'htlcMonitor.view.actionableOnly';
@@ -44,7 +45,7 @@ export class ViewState extends Disposable {
   }
 
   private publish(): void {
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.actionableOnly', this._actionableOnly);
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.window', this._window);
+    void setContext('htlcMonitor.actionableOnly', this._actionableOnly);
+    void setContext('htlcMonitor.window', this._window);
   }
 }

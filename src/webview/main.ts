@@ -9,6 +9,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
 import { formatCount, formatSat } from '../core/format';
 import { reasonLabel } from '../core/reasons';
+import { CATEGORY_COLOR_VAR, type Fill, reasonStyles } from './chartColors';
 import type { ExtensionToWebview, OpportunitiesState, OpportunityRow, WebviewPersistedState, WebviewToExtension, WindowId } from '../shared/protocol';
 import { isWindowId, WINDOW_LABELS } from '../shared/protocol';
 
@@ -55,7 +56,11 @@ function cssVar(name: string, fallback: string): string {
 }
 
 interface Palette {
-  series: string[];
+  /** Category colour (resolved --vscode-charts-* value) by theme variable. */
+  category: Record<string, string>;
+  background: string;
+  /** High contrast themes: a contrast border around every bar and legend box. */
+  contrastBorder: string | undefined;
   foreground: string;
   grid: string;
   font: string;
@@ -64,11 +69,64 @@ interface Palette {
 function palette(): Palette {
   const fg = cssVar('--vscode-foreground', '#888');
   return {
-    series: ['--vscode-charts-red', '--vscode-charts-orange', '--vscode-charts-yellow', '--vscode-charts-blue', '--vscode-charts-purple', '--vscode-charts-green'].map((v) => cssVar(v, fg)),
+    category: Object.fromEntries(Object.values(CATEGORY_COLOR_VAR).map((v) => [v, cssVar(v, fg)])),
+    background: cssVar('--vscode-editor-background', 'transparent'),
+    contrastBorder: cssVar('--vscode-contrastBorder', '') || undefined,
     foreground: fg,
     grid: cssVar('--vscode-editorWidget-border', cssVar('--vscode-panel-border', fg)),
     font: cssVar('--vscode-font-family', 'sans-serif'),
   };
+}
+
+/**
+ * A bar fill: the category colour, solid or as a pattern drawn on a small canvas (CSP-safe: no
+ * inline style; chart.js paints it with the canvas API).
+ */
+function fillOf(color: string, fill: Fill, background: string): string | CanvasPattern {
+  if (fill === 'solid') return color;
+  const size = 8;
+  const c = document.createElement('canvas');
+  c.width = size;
+  c.height = size;
+  const g = c.getContext('2d');
+  if (!g) return color;
+  g.fillStyle = background;
+  g.fillRect(0, 0, size, size);
+  g.strokeStyle = color;
+  g.fillStyle = color;
+  g.lineWidth = 2;
+  const line = (x0: number, y0: number, x1: number, y1: number) => {
+    g.beginPath();
+    g.moveTo(x0, y0);
+    g.lineTo(x1, y1);
+    g.stroke();
+  };
+  switch (fill) {
+    case 'stripes':
+      line(-2, size + 2, size + 2, -2);
+      line(-2, 2, 2, -2);
+      line(size - 2, size + 2, size + 2, size - 2);
+      break;
+    case 'backslash':
+      line(-2, -2, size + 2, size + 2);
+      line(size - 2, -2, size + 2, 2);
+      line(-2, size - 2, 2, size + 2);
+      break;
+    case 'dots':
+      g.beginPath();
+      g.arc(size / 2, size / 2, 2, 0, Math.PI * 2);
+      g.fill();
+      break;
+    case 'cross':
+      line(0, size / 2, size, size / 2);
+      line(size / 2, 0, size / 2, size);
+      break;
+    case 'grid':
+      line(-2, size + 2, size + 2, -2);
+      line(-2, -2, size + 2, size + 2);
+      break;
+  }
+  return g.createPattern(c, 'repeat') ?? color;
 }
 
 function satNumber(msat: string): number {
@@ -105,12 +163,19 @@ function renderCharts(s: OpportunitiesState): number {
   const fs = s.failureSeries;
   const n = fs.series[0]?.counts.length ?? 0;
   const labels = Array.from({ length: n }, (_, i) => bucketLabel(fs.startMs + i * fs.bucketMs, fs.bucketMs));
-  const datasets = fs.series.map((ser, i) => ({
-    label: reasonLabel(ser.reason),
-    data: ser.counts,
-    backgroundColor: p.series[i % p.series.length],
-    borderWidth: 0,
-  }));
+  // coloured by category (the theme's chart colours), reasons within one told apart by a pattern,
+  // in a stable order: category, then reason
+  const byReason = new Map(fs.series.map((ser) => [ser.reason, ser]));
+  const datasets = reasonStyles(fs.series.map((ser) => ser.reason)).map((st) => {
+    const color = p.category[st.colorVar];
+    return {
+      label: `${reasonLabel(st.reason)} (${st.category})`,
+      data: byReason.get(st.reason)!.counts,
+      backgroundColor: fillOf(color, st.fill, p.background),
+      borderColor: p.contrastBorder ?? color,
+      borderWidth: st.fill === 'solid' && !p.contrastBorder ? 0 : 1,
+    };
+  });
   if (!failuresChart) {
     failuresChart = new Chart($<HTMLCanvasElement>('chart-failures'), { type: 'bar', data: { labels, datasets }, options: baseOptions(p, true, false) });
   } else {
@@ -121,7 +186,7 @@ function renderCharts(s: OpportunitiesState): number {
   }
   const feeLabels = s.feesByChannel.map((f) => f.label);
   const feeData = s.feesByChannel.map((f) => satNumber(f.missedFeesMsat));
-  const feeSet = [{ label: 'Missed fees (sat)', data: feeData, backgroundColor: p.series[1], borderWidth: 0 }];
+  const feeSet = [{ label: 'Missed fees (sat)', data: feeData, backgroundColor: p.category[CATEGORY_COLOR_VAR.fee], borderColor: p.contrastBorder ?? p.category[CATEGORY_COLOR_VAR.fee], borderWidth: p.contrastBorder ? 1 : 0 }];
   if (!feesChart) {
     feesChart = new Chart($<HTMLCanvasElement>('chart-fees'), { type: 'bar', data: { labels: feeLabels, datasets: feeSet }, options: baseOptions(p, false, true) });
   } else {

@@ -2,7 +2,7 @@
 // for the extension host (plain CommonJS; vscode and mocha stay external), and the
 // @vscode/test-electron runner to out/test/vscode/run-electron.js.
 import * as esbuild from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -23,4 +23,6 @@ await esbuild.build({
   outfile: path.join(root, 'out/test/vscode/run-electron.js'),
   external: ['@vscode/test-electron'],
 });
+// suites that start an LndSimulator of their own load the LND protos beside the bundle (protosDir())
+cpSync(path.join(root, 'protos'), path.join(root, 'out/test/integration/protos'), { recursive: true });
 console.log(`built ${entries.length} integration test files into ${path.relative(root, outSuite)}`);

@@ -71,7 +71,11 @@ export interface WindowCoverage {
   window: WindowKey;
   fromMs: number;
   toMs: number;
-  /** How much of the window was actually observed (monitoring running / history present). */
+  /**
+   * How much of the window the evidence covers: from when monitoring started, or from the earliest
+   * event recorded/stored when that is earlier (history, a backfill), bounded by the window. Never
+   * the channels' lifetime.
+   */
   observedMs: number;
   source: 'memory' | 'store';
 }
@@ -189,6 +193,8 @@ export class MemoryWindowSource implements WindowSource {
   private readonly pairs = new Map<string, Series>();
   private readonly samples = new Map<string, FailureSample[]>();
   private recorded = 0;
+  /** The earliest event timestamp recorded (within what is kept), Infinity before the first. */
+  private firstEventMs = Infinity;
 
   constructor(opts: MemoryWindowOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -207,6 +213,7 @@ export class MemoryWindowSource implements WindowSource {
   record(o: Outcome): void {
     if (o.outgoingChanId === 0n) return; // failed on the incoming link: no outgoing channel to blame
     const ts = o.timestampMs > 0 ? o.timestampMs : this.now();
+    if (ts < this.firstEventMs) this.firstEventMs = ts;
     const out = this.context ? this.context.resolve(o.outgoingChanId) : o.outgoingChanId.toString();
     const inc = this.context ? this.context.resolve(o.incomingChanId) : o.incomingChanId.toString();
     series(this.channels, out).record(o, ts);
@@ -238,10 +245,19 @@ export class MemoryWindowSource implements WindowSource {
     for (const s of this.pairs.values()) s.prune(now);
   }
 
+  /**
+   * Where observation starts: when monitoring started, or the earliest event recorded if earlier
+   * (events from before the start: a replay or backfill). Windows bound it (coverage()).
+   */
+  get observedSinceMs(): number {
+    return Math.min(this.startedAtMs, this.firstEventMs);
+  }
+
   coverage(window: WindowKey, nowMs: number): WindowCoverage {
+    const start = this.observedSinceMs;
     const len = WINDOW_MS[window];
-    const fromMs = len === null ? this.startedAtMs : nowMs - len;
-    const observedMs = Math.max(0, nowMs - Math.max(fromMs, this.startedAtMs));
+    const fromMs = len === null ? start : nowMs - len;
+    const observedMs = Math.max(0, nowMs - Math.max(fromMs, start));
     return { window, fromMs, toMs: nowMs, observedMs, source: 'memory' };
   }
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Alert, AlertEngine, AlertQueue, AlertRules } from '../../core/alerts';
-import type { HtlcMonitor } from '../../core/monitor';
-import { Disposable } from '../common/lifecycle';
+import type { HtlcMonitor, MonitorMode, MonitorState } from '../../core/monitor';
+import { Disposable, Throttle } from '../common/lifecycle';
 import type { Log } from '../common/log';
 import type { ConnectionManager } from '../connection/connectionManager';
 
@@ -10,6 +10,21 @@ export const MUTED_KEY = 'htlcMonitor.alerts.muted';
 export const SHOW = 'Show';
 export const MUTE_CHANNEL = "Don't Show Again for This Channel";
 export const MUTE_STREAM = "Don't Show Again";
+
+/** Shows an alert and resolves to the button pressed (vscode.window.showWarningMessage; tests answer instead). */
+export type AlertPrompt = (message: string, ...buttons: string[]) => Thenable<string | undefined>;
+
+/** An alert as it was shown, and what it resolved to (tests). */
+export interface ShownAlert {
+  id: string;
+  kind: Alert['kind'];
+  channelId?: string;
+  message: string;
+  choice: string;
+}
+
+/** New failures are checked against the thresholds at most this often (and every 15 s anyway). */
+export const ALERT_EVALUATE_MS = 1_000;
 
 export interface AlertSettings extends AlertRules {
   enabled: boolean;
@@ -39,8 +54,14 @@ export class AlertsController extends Disposable {
   private settings: AlertSettings;
   private attached: HtlcMonitor | undefined;
   private monitorSubs: { dispose(): void }[] = [];
+  private readonly evaluateSoon: Throttle;
+  private downTimer: NodeJS.Timeout | undefined;
   /** What the last notification resolved to (tests). */
   lastChoice: string | undefined;
+  /** Every notification shown, in order (tests). */
+  readonly shown: ShownAlert[] = [];
+  /** How alerts are shown: a warning notification unless a test answers instead. */
+  prompt: AlertPrompt = (message, ...buttons) => vscode.window.showWarningMessage(message, ...buttons);
 
   constructor(
     private readonly manager: ConnectionManager,
@@ -51,6 +72,7 @@ export class AlertsController extends Disposable {
     super();
     this.settings = readAlertSettings();
     this.engine = new AlertEngine(this.settings, { muted: globalState.get<string[]>(MUTED_KEY, []) });
+    this.evaluateSoon = this._register(new Throttle(ALERT_EVALUATE_MS, () => this.evaluate()));
     this.queue = new AlertQueue(
       (a) => this.notify(a),
       (a) => this.engine.isActive(a.id) && !this.engine.mutedKeys.includes(a.muteKey),
@@ -60,9 +82,11 @@ export class AlertsController extends Disposable {
       if (!e.affectsConfiguration('htlcMonitor.alerts')) return;
       this.settings = readAlertSettings();
       this.engine.setRules(this.settings);
+      this.evaluate();
     }));
     const timer = setInterval(() => this.evaluate(), 15_000);
     this._register({ dispose: () => clearInterval(timer) });
+    this._register({ dispose: () => clearTimeout(this.downTimer) });
     this._register({ dispose: () => this.detach() });
     this.onState();
   }
@@ -82,17 +106,35 @@ export class AlertsController extends Disposable {
       this.attached = m;
       if (m) {
         this.monitorSubs = [
-          m.on('changed', (b) => this.engine.observe(b.outcomes)),
-          m.on('state', (s) => {
-            this.engine.setConnection(s.state, s.mode ?? m.mode, s.error?.message ?? '');
-            this.evaluate();
+          m.on('changed', (b) => {
+            this.engine.observe(b.outcomes);
+            // a threshold crossed is told within a second, not at the next 15 s tick
+            if (b.outcomes.some((o) => o.kind === 'failure')) this.evaluateSoon.schedule();
           }),
+          m.on('state', (s) => this.setConnection(s.state, s.mode ?? m.mode, s.error?.message ?? '')),
         ];
-        this.engine.setConnection(m.state, m.mode, m.lastError?.message ?? '');
+        this.setConnection(m.state, m.mode, m.lastError?.message ?? '');
       }
     }
-    if (!m) this.engine.setConnection('idle');
+    if (!m) this.setConnection('idle');
     this.evaluate();
+  }
+
+  private setConnection(state: MonitorState, mode: MonitorMode = 'stream', why = ''): void {
+    this.engine.setConnection(state, mode, why);
+    this.evaluate();
+    // the stream-down alert is due streamDownMinutes after the stream went down: check then
+    // rather than at the next 15 s tick (the engine measures from the first bad state)
+    const down = !(state === 'connected' && mode === 'stream') && state !== 'idle' && !(state === 'stopped' && !why);
+    if (!down) {
+      clearTimeout(this.downTimer);
+      this.downTimer = undefined;
+    } else if (!this.downTimer && (this.settings.streamDownMs ?? 0) > 0) {
+      this.downTimer = setTimeout(() => {
+        this.downTimer = undefined;
+        this.evaluate();
+      }, (this.settings.streamDownMs ?? 0) + 100);
+    }
   }
 
   private detach(): void {
@@ -103,8 +145,9 @@ export class AlertsController extends Disposable {
 
   private async notify(a: Alert): Promise<void> {
     const mute = a.kind === 'missed-fees' ? MUTE_CHANNEL : MUTE_STREAM;
-    const pick = await vscode.window.showWarningMessage(a.message, SHOW, mute);
+    const pick = await this.prompt(a.message, SHOW, mute);
     this.lastChoice = pick ?? 'dismissed';
+    this.shown.push({ id: a.id, kind: a.kind, channelId: a.channelId, message: a.message, choice: this.lastChoice });
     if (pick === SHOW) this.showAlert(a);
     else if (pick === mute) {
       this.engine.mute(a.muteKey);

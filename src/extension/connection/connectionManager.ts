@@ -15,6 +15,7 @@ import { NodeHistory } from '../data/nodeHistory';
 import type { WindowSource } from '../data/types';
 import { LndChannelContext } from '../data/lndChannelContext';
 import type { MacaroonStore } from './secrets';
+import { setContext } from '../common/contextKeys';
 
 export interface StartOptions {
   demo?: boolean;
@@ -144,7 +145,7 @@ export class ConnectionManager extends Disposable {
       };
     }
     this.configured = result.ok;
-    await vscode.commands.executeCommand('setContext', 'htlcMonitor.configured', result.ok);
+    await setContext('htlcMonitor.configured', result.ok);
     if (!this.monitor) this.setSummary({ state: result.ok ? 'idle' : 'notConfigured', demo: false });
     return result;
   }
@@ -296,9 +297,9 @@ export class ConnectionManager extends Disposable {
   }
 
   private publishContext(s: ConnectionSummary): void {
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.connectionState', s.state);
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.monitoring', ['connecting', 'connected', 'reconnecting'].includes(s.state));
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.historyOnly', s.historyOnly !== undefined);
+    void setContext('htlcMonitor.connectionState', s.state);
+    void setContext('htlcMonitor.monitoring', ['connecting', 'connected', 'reconnecting'].includes(s.state));
+    void setContext('htlcMonitor.historyOnly', s.historyOnly !== undefined);
   }
 }
 

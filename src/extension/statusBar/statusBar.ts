@@ -60,7 +60,7 @@ export class StatusBar extends Disposable {
         if (s.historyOnly !== undefined) {
           // successes only: a failure count of 0 would be a lie
           text = '$(history) HTLC: failures not visible';
-          state = `Connected to ${where} in history-only mode: failed forwards are NOT visible (${s.historyOnly}). Successes are read from ForwardingHistory every 30 s`;
+          state = `Connected to ${where} in history-only mode: failed forwards are NOT visible`;
           background = new vscode.ThemeColor('statusBarItem.warningBackground');
           break;
         }
@@ -99,14 +99,24 @@ export class StatusBar extends Disposable {
     tip.supportHtml = false;
     tip.appendMarkdown(`**HTLC Monitor** — ${escapeMarkdown(state)}\n\n`);
     if (s.reason) tip.appendMarkdown(`${escapeMarkdown(s.reason)}\n\n`);
-    tip.appendMarkdown(escapeMarkdown(`${WINDOW_LABELS[w]}: ${formatCount(totals.failures)} failed forwards, ${formatSat(totals.missedFeesMsat)} sat of fees missed, ${formatCount(totals.channels)} failing channels.`));
+    const historyOnly = s.state === 'connected' && s.historyOnly !== undefined;
+    if (historyOnly) {
+      // why, on its own (not cut short inside the state line), and what is still counted
+      tip.appendMarkdown(`${escapeMarkdown(s.historyOnly!)}\n\n`);
+      tip.appendMarkdown(`${escapeMarkdown('Only successful forwards are read, from ForwardingHistory every 30 s.')}\n\n`);
+      tip.appendMarkdown(escapeMarkdown(`${WINDOW_LABELS[w]}: ${formatCount(totals.failures)} failed forwards from the stored history; new failures are not counted.`));
+    } else {
+      tip.appendMarkdown(escapeMarkdown(`${WINDOW_LABELS[w]}: ${formatCount(totals.failures)} failed forwards, ${formatSat(totals.missedFeesMsat)} sat of fees missed, ${formatCount(totals.channels)} failing channels.`));
+    }
     const h = this.history?.status;
     if (h?.error) tip.appendMarkdown(`\n\n⚠ ${escapeMarkdown(`History not saved to ${h.file}: ${h.error}. Statistics keep counting in memory; saving is retried.`)}`);
     else if (h?.readOnly) tip.appendMarkdown(`\n\n${escapeMarkdown(`History ${h.file} is in use by another window: new forwards are not saved here.`)}`);
     tip.appendMarkdown(`\n\n${escapeMarkdown('Click to show the top opportunities.')}`);
     this.item.tooltip = tip;
     this.item.accessibilityInformation = {
-      label: `HTLC Monitor: ${state}${s.reason ? ` (${sanitizeText(s.reason, 200)})` : ''}. ${formatCount(totals.failures)} failed forwards in the ${WINDOW_LABELS[w].toLowerCase()}.`,
+      label: historyOnly
+        ? `HTLC Monitor: ${state} (${sanitizeText(s.historyOnly!, 200)}).`
+        : `HTLC Monitor: ${state}${s.reason ? ` (${sanitizeText(s.reason, 200)})` : ''}. ${formatCount(totals.failures)} failed forwards in the ${WINDOW_LABELS[w].toLowerCase()}.`,
       role: 'button',
     };
   }

@@ -9,6 +9,7 @@ import { escapeMarkdown, sanitizeText } from '../common/markdown';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { ChannelContext, ChannelContextSource, ChannelWindowStats, Opportunity, OpportunitySource, ReasonWindowStats, WindowSource } from '../data/types';
 import type { ViewState } from '../viewState';
+import { setContext } from '../common/contextKeys';
 
 export const VIEW_ID = 'htlcMonitor.failingChannels';
 const RECENT_IN_TREE = 10;
@@ -160,7 +161,7 @@ export class FailingChannelsTree extends Disposable implements vscode.TreeDataPr
     if (wasEmpty !== (next.length === 0)) this.updateMessage();
     this.byId.clear();
     for (const n of next) this.byId.set(n.id, n);
-    void vscode.commands.executeCommand('setContext', 'htlcMonitor.hasFailures', next.length > 0);
+    void setContext('htlcMonitor.hasFailures', next.length > 0);
     if (!sameShape) {
       this.refreshStats.full++;
       this._onDidChangeTreeData.fire(undefined);
@@ -180,7 +181,10 @@ export class FailingChannelsTree extends Disposable implements vscode.TreeDataPr
     const s = this.manager.summary;
     // VS Code hides the welcome content while a view has a message: with no channel to show, the
     // welcome view states the connection (the reason is in the status bar's tooltip and the log)
-    if ((s.state === 'failed' || s.state === 'stopped' || s.state === 'reconnecting') && s.reason && this.roots.length > 0) {
+    if (s.state === 'connected' && s.historyOnly !== undefined && this.roots.length > 0) {
+      // the channels shown come from the stored history: say that no new failure can appear
+      this.view.message = `History-only mode: new failed forwards are NOT visible (${sanitizeText(s.historyOnly, 200)}). These channels are from the stored history. Use a macaroon with offchain:read to see failures.`;
+    } else if ((s.state === 'failed' || s.state === 'stopped' || s.state === 'reconnecting') && s.reason && this.roots.length > 0) {
       this.view.message = `${s.state === 'reconnecting' ? 'Reconnecting' : 'Disconnected'}: ${sanitizeText(s.reason, 300)}`;
     } else {
       this.view.message = undefined;

@@ -39,3 +39,20 @@ export function parseDescription(d: string): [number, number] {
   assert.ok(m, `description "${d}" has the form "N fails · X sat missed"`);
   return [Number(m[1].replace(/,/g, '')), Number(m[2].replace(/,/g, ''))];
 }
+
+/** Updates a setting in the user settings (undefined removes it). */
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('htlcMonitor').update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as import('node:net').AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
