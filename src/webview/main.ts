@@ -141,6 +141,10 @@ function bucketLabel(ms: number, bucketMs: number): string {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
+function compactNumber(v: number): string {
+  return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(v);
+}
+
 function baseOptions(p: Palette, stacked: boolean, horizontal: boolean): ChartConfiguration<'bar', number[], string>['options'] {
   Chart.defaults.color = p.foreground;
   Chart.defaults.font.family = p.font;
@@ -152,7 +156,10 @@ function baseOptions(p: Palette, stacked: boolean, horizontal: boolean): ChartCo
     indexAxis: horizontal ? 'y' : 'x',
     plugins: { legend: { display: stacked, position: 'bottom', labels: { color: p.foreground, boxWidth: 12 } }, tooltip: { enabled: true } },
     scales: {
-      x: { stacked, ticks: { color: p.foreground, maxRotation: 0, autoSkip: true }, grid: { color: p.grid } },
+      // a value axis (horizontal bars) gets few, compact ticks: "20k", not "20,000" crowding the next
+      x: horizontal
+        ? { stacked, beginAtZero: true, ticks: { color: p.foreground, maxRotation: 0, maxTicksLimit: 5, callback: (v) => compactNumber(Number(v)) }, grid: { color: p.grid } }
+        : { stacked, ticks: { color: p.foreground, maxRotation: 0, autoSkip: true }, grid: { color: p.grid } },
       y: { stacked, ticks: { color: p.foreground }, grid: { color: p.grid }, beginAtZero: true },
     },
   };
