@@ -157,33 +157,44 @@ export class Normalizer {
         const fwd = this.take(circuit);
         const inAmt = fwd?.incomingAmtMsat ?? 0n;
         const outAmt = fwd?.outgoingAmtMsat ?? 0n;
-        const ids = this.ids(ev);
-        if (this.external !== undefined && this.external.size !== 0 && this.external.take({ ...ids, incomingAmtMsat: inAmt, outgoingAmtMsat: outAmt, amountsKnown: fwd !== undefined })) {
+        const timestampNs = parseU64(ev.timestamp_ns);
+        // one object, built once (no spread of an ids object): it is the outcome, and what the
+        // external matcher is asked about
+        const outcome: SuccessOutcome = {
+          kind: 'success',
+          incomingChanId: parseU64(ev.incoming_channel_id),
+          outgoingChanId: parseU64(ev.outgoing_channel_id),
+          incomingHtlcId: parseU64(ev.incoming_htlc_id),
+          outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
+          timestampNs,
+          timestampMs: nsToMs(timestampNs),
+          incomingAmtMsat: inAmt,
+          outgoingAmtMsat: outAmt,
+          feeMsat: fwd && outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
+          amountsKnown: fwd !== undefined,
+        };
+        if (this.external !== undefined && this.external.size !== 0 && this.external.take(outcome)) {
           return { type: 'duplicate' };
         }
-        return {
-          type: 'outcome',
-          outcome: {
-            kind: 'success',
-            ...ids,
-            incomingAmtMsat: inAmt,
-            outgoingAmtMsat: outAmt,
-            feeMsat: fwd && outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
-            amountsKnown: fwd !== undefined,
-          },
-        };
+        return { type: 'outcome', outcome };
       }
       case 'forward_fail_event': {
         if (this.isDuplicate(`d:${circuit}`)) return { type: 'duplicate' };
         const fwd = this.take(circuit);
         const inAmt = fwd?.incomingAmtMsat ?? 0n;
         const outAmt = fwd?.outgoingAmtMsat ?? 0n;
+        const timestampNs = parseU64(ev.timestamp_ns);
         return {
           type: 'outcome',
           outcome: {
             kind: 'failure',
             source: 'downstream',
-            ...this.ids(ev),
+            incomingChanId: parseU64(ev.incoming_channel_id),
+            outgoingChanId: parseU64(ev.outgoing_channel_id),
+            incomingHtlcId: parseU64(ev.incoming_htlc_id),
+            outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
+            timestampNs,
+            timestampMs: nsToMs(timestampNs),
             incomingAmtMsat: inAmt,
             outgoingAmtMsat: outAmt,
             missedFeeMsat: outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
@@ -203,12 +214,18 @@ export class Normalizer {
         const inAmt = parseU64(info.incoming_amt_msat);
         const outAmt = parseU64(info.outgoing_amt_msat);
         const reason = reasonKey(lf.wire_failure, lf.failure_detail);
+        const timestampNs = parseU64(ev.timestamp_ns);
         return {
           type: 'outcome',
           outcome: {
             kind: 'failure',
             source: 'link',
-            ...this.ids(ev),
+            incomingChanId: parseU64(ev.incoming_channel_id),
+            outgoingChanId: parseU64(ev.outgoing_channel_id),
+            incomingHtlcId: parseU64(ev.incoming_htlc_id),
+            outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
+            timestampNs,
+            timestampMs: nsToMs(timestampNs),
             incomingAmtMsat: inAmt,
             outgoingAmtMsat: outAmt,
             missedFeeMsat: outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
@@ -242,18 +259,6 @@ export class Normalizer {
       this.pending.delete(circuit);
     }
     return fwd;
-  }
-
-  private ids(ev: HtlcEvent) {
-    const timestampNs = parseU64(ev.timestamp_ns);
-    return {
-      incomingChanId: parseU64(ev.incoming_channel_id),
-      outgoingChanId: parseU64(ev.outgoing_channel_id),
-      incomingHtlcId: parseU64(ev.incoming_htlc_id),
-      outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
-      timestampNs,
-      timestampMs: nsToMs(timestampNs),
-    };
   }
 }
 

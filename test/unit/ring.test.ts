@@ -89,6 +89,30 @@ describe('FailureRing', () => {
     assert.equal(ring.toArray()[99].incomingChanId, 150n);
   });
 
+  it('keeps incoming amounts exact however far they are from the outgoing one (the int32 difference word and its fallback), across growth and overwrites', () => {
+    const ring = new FailureRing(8, new ReasonInterner(), 1);
+    const amounts: [bigint, bigint][] = [
+      [0n, 0n],
+      [2n ** 64n - 1n, 0n],
+      [0n, 2n ** 64n - 1n],
+      [1000n + 2n ** 31n - 1n, 1000n],
+      [1000n + 2n ** 31n, 1000n],
+      [1000n, 1000n + 2n ** 31n - 1n],
+      [1000n, 1000n + 2n ** 31n],
+      [5_000_000n, 5_003_000n],
+      [2n ** 63n + 7n, 2n ** 63n],
+    ];
+    const all: Input[] = [];
+    for (let k = 0; k < 30; k++) {
+      const [inAmt, outAmt] = amounts[k % amounts.length];
+      const f = { ...input(k), incomingAmtMsat: inAmt, outgoingAmtMsat: outAmt };
+      all.push(f);
+      ring.push(f);
+      const n = Math.min(all.length, 8);
+      assert.deepEqual(ring.toArray(), all.slice(-n).reverse().map(expected));
+    }
+  });
+
   it('keeps values beyond 2^53 intact', () => {
     const ring = new FailureRing(3, new ReasonInterner());
     const f = input(0, {
