@@ -249,47 +249,33 @@ export class ConnectFlow {
   }
 
   private inputPath(step: number, prompt: string, placeholder: string, validate: (v: string) => string | undefined, value = ''): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const box = vscode.window.createInputBox();
-      box.title = TITLE;
-      box.step = step;
-      box.totalSteps = STEPS;
-      box.prompt = prompt;
-      box.placeholder = placeholder;
-      box.value = value;
-      box.ignoreFocusOut = true;
-      let result: string | undefined;
-      const check = (v: string) => {
-        const msg = v.trim() ? validate(v) : undefined;
-        box.validationMessage = msg ? { message: msg, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
-        return msg;
-      };
-      box.onDidChangeValue(check);
-      box.onDidAccept(() => {
-        if (!box.value.trim() || check(box.value)) return;
-        result = box.value.trim();
-        box.hide();
-      });
-      box.onDidHide(() => {
-        box.dispose();
-        resolve(result);
-      });
-      box.show();
-    });
+    return this.input({ step, prompt, placeholder, validate, value });
   }
 
   private inputSecret(): Promise<string | undefined> {
+    return this.input({
+      step: 3,
+      prompt: 'The macaroon as hex (kept in VS Code secret storage, never in settings or logs)',
+      validate: validateMacaroonHex,
+      password: true,
+    });
+  }
+
+  /** One validated step of the flow; resolves with the trimmed value, or undefined when dismissed. */
+  private input(o: { step: number; prompt: string; placeholder?: string; validate: (v: string) => string | undefined; value?: string; password?: boolean }): Promise<string | undefined> {
     return new Promise((resolve) => {
       const box = vscode.window.createInputBox();
       box.title = TITLE;
-      box.step = 3;
+      box.step = o.step;
       box.totalSteps = STEPS;
-      box.prompt = 'The macaroon as hex (kept in VS Code secret storage, never in settings or logs)';
-      box.password = true;
+      box.prompt = o.prompt;
+      if (o.placeholder) box.placeholder = o.placeholder;
+      box.value = o.value ?? '';
+      box.password = o.password ?? false;
       box.ignoreFocusOut = true;
       let result: string | undefined;
       const check = (v: string) => {
-        const msg = v.trim() ? validateMacaroonHex(v) : undefined;
+        const msg = v.trim() ? o.validate(v) : undefined;
         box.validationMessage = msg ? { message: msg, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
         return msg;
       };
