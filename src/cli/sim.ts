@@ -100,6 +100,13 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     ...(reused ?? {}),
   });
   if (!values['test-aliases']) friendlyAliases(sim.engine.model.channels);
+  // LND's htlc indices are persistent and never reused; a restarted simulator must not reuse them
+  // either (the monitor de-duplicates by circuit), so they continue from the wall clock in ms.
+  const htlcBase = Date.now();
+  for (const ch of sim.engine.model.channels) {
+    ch.nextInHtlcId += htlcBase;
+    ch.nextOutHtlcId += htlcBase;
+  }
   sim.once('subscribe', () => clock.warp());
   const creds = await sim.writeCredentials(dir, true);
   const ready: SimReady = {
