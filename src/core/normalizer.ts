@@ -71,6 +71,14 @@ interface PendingForward {
   outgoingAmtMsat: bigint;
 }
 
+/**
+ * The fee a forward earns, or missed when it failed: incoming − outgoing amount, counted only when
+ * the outgoing amount is known (> 0) and below the incoming one; otherwise 0.
+ */
+export function forwardFeeMsat(incomingAmtMsat: bigint, outgoingAmtMsat: bigint): bigint {
+  return outgoingAmtMsat > 0n && incomingAmtMsat > outgoingAmtMsat ? incomingAmtMsat - outgoingAmtMsat : 0n;
+}
+
 const SENTINEL = '';
 const SENTINEL_VALUE: PendingForward = { incomingAmtMsat: 0n, outgoingAmtMsat: 0n };
 
@@ -170,7 +178,7 @@ export class Normalizer {
           timestampMs: nsToMs(timestampNs),
           incomingAmtMsat: inAmt,
           outgoingAmtMsat: outAmt,
-          feeMsat: fwd && outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
+          feeMsat: forwardFeeMsat(inAmt, outAmt),
           amountsKnown: fwd !== undefined,
         };
         if (this.external !== undefined && this.external.size !== 0 && this.external.take(outcome)) {
@@ -197,7 +205,7 @@ export class Normalizer {
             timestampMs: nsToMs(timestampNs),
             incomingAmtMsat: inAmt,
             outgoingAmtMsat: outAmt,
-            missedFeeMsat: outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
+            missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
             reason: DOWNSTREAM,
             category: 'downstream',
             wireFailure: '',
@@ -228,7 +236,7 @@ export class Normalizer {
             timestampMs: nsToMs(timestampNs),
             incomingAmtMsat: inAmt,
             outgoingAmtMsat: outAmt,
-            missedFeeMsat: outAmt > 0n && inAmt > outAmt ? inAmt - outAmt : 0n,
+            missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
             reason,
             category: categoryOf(reason),
             wireFailure: failureCodeName(lf.wire_failure),

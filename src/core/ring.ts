@@ -1,5 +1,6 @@
 import type { Category } from './reasons';
 import { categoryOf } from './reasons';
+import { forwardFeeMsat } from './normalizer';
 
 /** One recent failure, as shown in the tree and the analysis. */
 export interface RecentFailure {
@@ -139,7 +140,7 @@ export class FailureRing {
         incomingChanId: e.chan,
         incomingAmtMsat: e.inAmt,
         outgoingAmtMsat: e.outAmt,
-        missedFeeMsat: e.outAmt > 0n && e.inAmt > e.outAmt ? e.inAmt - e.outAmt : 0n,
+        missedFeeMsat: forwardFeeMsat(e.inAmt, e.outAmt),
         reason,
         category: categoryOf(reason),
         failureString,

@@ -1,6 +1,7 @@
 import type { ChannelContext } from '../context/types';
 import { toJsonValue } from '../context/types';
 import { ppm } from '../format';
+import { forwardFeeMsat } from '../normalizer';
 import { CATEGORIES, Category, categoryOf } from '../reasons';
 import { formatScid } from '../scid';
 import type { FailureSample, ReasonAgg, WindowCoverage, WindowKey, WindowSource } from './window';
@@ -909,7 +910,7 @@ function fillWindows(m: Partial<Record<WindowKey, WindowMetrics>>, cov: (w: Wind
 }
 
 function missed(s: FailureSample): bigint {
-  return s.outgoingAmtMsat > 0n && s.incomingAmtMsat > s.outgoingAmtMsat ? s.incomingAmtMsat - s.outgoingAmtMsat : 0n;
+  return forwardFeeMsat(s.incomingAmtMsat, s.outgoingAmtMsat);
 }
 
 function quantile(sorted: bigint[], q: number): bigint {

@@ -105,24 +105,8 @@ export interface StoreEvents {
   warning: (message: string) => void;
 }
 
-export interface StoredFailure {
-  id: number;
-  timestampMs: number;
-  source: 'link' | 'downstream';
-  incomingChanId: bigint;
-  outgoingChanId: bigint;
-  incomingHtlcId: bigint;
-  outgoingHtlcId: bigint;
-  incomingAmtMsat: bigint;
-  outgoingAmtMsat: bigint;
-  missedFeeMsat: bigint;
-  reason: string;
-  category: Category;
-  wireFailure: string;
-  failureDetail: string;
-  failureString: string;
-  amountsKnown: boolean;
-}
+/** A failure as the store keeps it: the normaliser's outcome (without kind and ns) and its row id. */
+export type StoredFailure = Omit<FailureOutcome, 'kind' | 'timestampNs'> & { id: number };
 
 export interface FailureQuery {
   window?: WindowName;
