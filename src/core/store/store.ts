@@ -735,17 +735,7 @@ export class HtlcStore implements Disposable {
       const putRF = prep(`INSERT OR REPLACE INTO rollup_failures (day, out_ref, in_ref, reason_ref, count, missed_fees_msat, missed_amount_msat)
         VALUES (?1, ?2, ?3, ?4, ?5, ${U(6)}, ${U(7)})`);
       for (const a of rollF.values()) {
-        const key = [a.day, a.out, a.inn, a.reason];
-        let count = a.count;
-        let fees = a.fees;
-        let amt = a.amt;
-        const old = getOne(getRF, key);
-        if (old) {
-          count += sqlToInt(old[0]);
-          fees += sqlToU64(old[1]);
-          amt += sqlToU64(old[2]);
-        } else this.counts.rollup_failures++;
-        putRF.run([...key, count, u64ToSql(fees), u64ToSql(amt)]);
+        if (addToRollup(getRF, putRF, [a.day, a.out, a.inn, a.reason], a)) this.counts.rollup_failures++;
       }
 
       const insS = prep(`INSERT INTO success_events (ts_ms, in_ref, out_ref, in_amt_msat, out_amt_msat, fee_msat) VALUES (?1, ?2, ?3, ${U(4)}, ${U(5)}, ${U(6)})`);
@@ -766,17 +756,7 @@ export class HtlcStore implements Disposable {
       const getRS = prep('SELECT count, fees_msat, amount_msat FROM rollup_successes WHERE day = ? AND out_ref = ? AND in_ref = ?');
       const putRS = prep(`INSERT OR REPLACE INTO rollup_successes (day, out_ref, in_ref, count, fees_msat, amount_msat) VALUES (?1, ?2, ?3, ?4, ${U(5)}, ${U(6)})`);
       for (const a of rollS.values()) {
-        const key = [a.day, a.out, a.inn];
-        let count = a.count;
-        let fees = a.fees;
-        let amt = a.amt;
-        const old = getOne(getRS, key);
-        if (old) {
-          count += sqlToInt(old[0]);
-          fees += sqlToU64(old[1]);
-          amt += sqlToU64(old[2]);
-        } else this.counts.rollup_successes++;
-        putRS.run([...key, count, u64ToSql(fees), u64ToSql(amt)]);
+        if (addToRollup(getRS, putRS, [a.day, a.out, a.inn], a)) this.counts.rollup_successes++;
       }
 
       const putCh = prep(`INSERT OR REPLACE INTO channel_totals (out_ref, first_seen_ms, last_failure_ms, last_activity_ms, failed, succeeded,
@@ -1453,6 +1433,19 @@ interface PairAcc {
   successes: number;
   earned: Sum;
   forwarded: Sum;
+}
+
+/**
+ * Adds a batch's (count, fees, amount) to the roll-up row at key (read, add, replace), exactly in
+ * bigint. Returns true when the row is new.
+ */
+function addToRollup(get: Statement, put: Statement, key: SqlValue[], add: { count: number; fees: bigint; amt: bigint }): boolean {
+  const old = getOne(get, key);
+  const count = add.count + (old ? sqlToInt(old[0]) : 0);
+  const fees = add.fees + (old ? sqlToU64(old[1]) : 0n);
+  const amt = add.amt + (old ? sqlToU64(old[2]) : 0n);
+  put.run([...key, count, u64ToSql(fees), u64ToSql(amt)]);
+  return !old;
 }
 
 function getOne(st: Statement, params: SqlValue[]): SqlValue[] | undefined {
