@@ -1,9 +1,12 @@
-import { LRUCache } from 'lru-cache';
-import type { HtlcEvent } from './lnd/types';
+import type { HtlcEvent, HtlcInfo } from './lnd/types';
+import {
+  EVENT_TYPE_FORWARD, MEMBER_FINAL, MEMBER_FORWARD, MEMBER_FORWARD_FAIL, MEMBER_LINK_FAIL, MEMBER_NONE, MEMBER_SETTLE,
+  MEMBER_SUBSCRIBED, RawHtlcEvent, readHtlcEvent,
+} from './lnd/htlcDecoder';
 import { parseU64 } from './scid';
 import { categoryOf, Category, DOWNSTREAM, failureCodeName, failureDetailName, reasonKey } from './reasons';
-import { nsToMs } from './time';
 import type { SettleMatcher } from './settleMatch';
+import { CircuitTable } from './circuitTable';
 
 /** A forward that failed, at our node (link) or after we passed it on (downstream). */
 export interface FailureOutcome {
@@ -64,11 +67,8 @@ export interface NormalizerOptions {
   dedupeMax?: number;
   /** How long an event key is remembered for de-duplication, in ms. Default 2 h. */
   dedupeTtlMs?: number;
-}
-
-interface PendingForward {
-  incomingAmtMsat: bigint;
-  outgoingAmtMsat: bigint;
+  /** Distinct channel ids given numeric circuit keys (default 65,536); past that, string keys. */
+  maxChannelSlots?: number;
 }
 
 /**
@@ -79,46 +79,89 @@ export function forwardFeeMsat(incomingAmtMsat: bigint, outgoingAmtMsat: bigint)
   return outgoingAmtMsat > 0n && incomingAmtMsat > outgoingAmtMsat ? incomingAmtMsat - outgoingAmtMsat : 0n;
 }
 
-const SENTINEL = '';
-const SENTINEL_VALUE: PendingForward = { incomingAmtMsat: 0n, outgoingAmtMsat: 0n };
+// the kinds an incoming circuit was seen with, one bit each (for de-duplication)
+const SEEN_FORWARD = 1;
+const SEEN_SETTLE = 2;
+const SEEN_DOWNSTREAM = 4;
+const SEEN_LINK = 8;
 
-const ZERO_INFO = { incoming_amt_msat: '0', outgoing_amt_msat: '0' };
+const TWO_32 = 4294967296;
+const MASK_32 = 0xffffffffn;
+
+const IGNORED_SUBSCRIBED: NormalizeResult = Object.freeze({ type: 'ignored', why: 'subscribed' });
+const IGNORED_FINAL: NormalizeResult = Object.freeze({ type: 'ignored', why: 'final' });
+const IGNORED_NOT_FORWARD: NormalizeResult = Object.freeze({ type: 'ignored', why: 'not-forward' });
+const IGNORED_PENDING: NormalizeResult = Object.freeze({ type: 'ignored', why: 'forward-pending' });
+const IGNORED_UNKNOWN: NormalizeResult = Object.freeze({ type: 'ignored', why: 'unknown-event' });
+const DUPLICATE: NormalizeResult = Object.freeze({ type: 'duplicate' });
+
+/** hi·2^32 + lo as a bigint; one allocation below 2^53. */
+function u64Big(hi: number, lo: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Nanoseconds (hi, lo) to whole milliseconds, exactly: 2^32 = 4294·10^6 + 967296. */
+function nsHalvesToMs(hi: number, lo: number): number {
+  return hi * 4294 + Math.floor((hi * 967296 + lo) / 1e6);
+}
 
 /**
  * Turns LND's HtlcEvent stream into forward outcomes. Only FORWARD events count; the stream is
  * best-effort, so every event is de-duplicated by kind and circuit within a bounded window.
+ *
+ * The hot path (issue 7) reads the message bytes into one reused numeric record
+ * (`normalizeBytes`); an HtlcEvent object (`normalize`) is converted into the same record, so
+ * both take the one set of rules below. Circuits are keyed by numbers: each channel id gets a
+ * small slot once (an open-addressing table of uint32 halves), and its bigint is made once.
  */
 export class Normalizer {
-  private readonly pending: LRUCache<string, PendingForward>;
-  private readonly seen: LRUCache<string, true>;
+  /** Pending forwards by incoming circuit: their amounts as uint32 halves (in hi, in lo, out hi, out lo). */
+  private readonly pending: CircuitTable;
+  /** Per incoming circuit, the kinds already counted (SEEN_* bits). */
+  private readonly seen: CircuitTable;
   /** Forwards dropped from the pending map before they resolved (bounded memory at work). */
   pendingEvicted = 0;
+  /** Times the channel slot table filled up and was started afresh (with the circuits it keyed). */
+  slotResets = 0;
   /** Settles counted from ForwardingHistory without htlc ids, that the stream may still deliver. */
   private external: SettleMatcher | undefined;
+  private readonly rec = new RawHtlcEvent();
+  // (channel id hi, lo, htlc id hi) -> slot: open addressing over uint32s (slot + 1; 0 = empty).
+  // A circuit is (slot, htlc id lo); almost every htlc id has hi = 0, so a slot is a channel.
+  private tableHi = new Uint32Array(1024);
+  private tableLo = new Uint32Array(1024);
+  private tableX = new Uint32Array(1024);
+  private tableSlot = new Int32Array(1024);
+  private chanIds: bigint[] = [];
+  private readonly maxSlots: number;
+  private tsHi = 0;
+  private tsHiBig = 0n;
 
   constructor(opts: NormalizerOptions = {}) {
-    this.pending = new LRUCache<string, PendingForward>({
+    this.pending = new CircuitTable({
       max: opts.maxPendingForwards ?? 50_000,
-      ttl: opts.pendingForwardTtlMs ?? 24 * 3600_000,
-      updateAgeOnGet: false,
-      dispose: (_v, _k, reason) => {
-        if ((reason === 'evict' || reason === 'expire') && _k !== SENTINEL) this.pendingEvicted++;
-      },
+      ttlMs: opts.pendingForwardTtlMs ?? 24 * 3600_000,
+      width: 4,
+      onRemove: () => this.pendingEvicted++,
     });
-    this.seen = new LRUCache<string, true>({
+    this.seen = new CircuitTable({
       max: opts.dedupeMax ?? 100_000,
-      ttl: opts.dedupeTtlMs ?? 2 * 3600_000,
-      updateAgeOnGet: false,
+      ttlMs: opts.dedupeTtlMs ?? 2 * 3600_000,
+      width: 1,
     });
+    this.maxSlots = opts.maxChannelSlots ?? 65_536;
   }
 
   get pendingForwards(): number {
-    return this.pending.size - (this.pending.has(SENTINEL) ? 1 : 0);
+    return this.pending.size;
   }
 
-  /** Whether a settle of this incoming circuit was counted recently (the `s:<chan>:<htlc>` key). */
+  /** Whether a settle of this incoming circuit was counted recently. */
   hasSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
-    return this.seen.has(`s:${incomingChanId}:${incomingHtlcId}`);
+    const htlcHi = Number(incomingHtlcId >> 32n);
+    const slot = this.slotOf(Number(incomingChanId >> 32n), Number(incomingChanId & MASK_32), htlcHi);
+    const i = this.seen.find(slot, Number(incomingHtlcId & MASK_32), Date.now());
+    return i >= 0 && (this.seen.value(i, 0) & SEEN_SETTLE) !== 0;
   }
 
   /**
@@ -126,7 +169,8 @@ export class Normalizer {
    * settle of the same circuit is a duplicate. Returns false when it was already counted.
    */
   markSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
-    return !this.isDuplicate(`s:${incomingChanId}:${incomingHtlcId}`);
+    const slot = this.slotOf(Number(incomingChanId >> 32n), Number(incomingChanId & MASK_32), Number(incomingHtlcId >> 32n));
+    return !this.isDuplicate(slot, Number(incomingHtlcId & MASK_32), SEEN_SETTLE, Date.now());
   }
 
   /**
@@ -143,130 +187,264 @@ export class Normalizer {
     this.seen.clear();
   }
 
-  normalize(ev: HtlcEvent): NormalizeResult {
-    const member = ev.event ?? memberOf(ev);
-    if (member === 'subscribed_event') return { type: 'ignored', why: 'subscribed' };
-    if (member === 'final_htlc_event') return { type: 'ignored', why: 'final' };
-    if (ev.event_type !== 'FORWARD' && ev.event_type !== 3) return { type: 'ignored', why: 'not-forward' };
-
-    const circuit = `${ev.incoming_channel_id}:${ev.incoming_htlc_id}`;
-    switch (member) {
-      case 'forward_event': {
-        if (this.isDuplicate(`f:${circuit}`)) return { type: 'duplicate' };
-        const info = ev.forward_event?.info ?? ZERO_INFO;
-        this.pending.set(circuit, {
-          incomingAmtMsat: parseU64(info.incoming_amt_msat),
-          outgoingAmtMsat: parseU64(info.outgoing_amt_msat),
-        });
-        return { type: 'ignored', why: 'forward-pending' };
-      }
-      case 'settle_event': {
-        if (this.isDuplicate(`s:${circuit}`)) return { type: 'duplicate' };
-        const fwd = this.take(circuit);
-        const inAmt = fwd?.incomingAmtMsat ?? 0n;
-        const outAmt = fwd?.outgoingAmtMsat ?? 0n;
-        const timestampNs = parseU64(ev.timestamp_ns);
-        // one object, built once (no spread of an ids object): it is the outcome, and what the
-        // external matcher is asked about
-        const outcome: SuccessOutcome = {
-          kind: 'success',
-          incomingChanId: parseU64(ev.incoming_channel_id),
-          outgoingChanId: parseU64(ev.outgoing_channel_id),
-          incomingHtlcId: parseU64(ev.incoming_htlc_id),
-          outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
-          timestampNs,
-          timestampMs: nsToMs(timestampNs),
-          incomingAmtMsat: inAmt,
-          outgoingAmtMsat: outAmt,
-          feeMsat: forwardFeeMsat(inAmt, outAmt),
-          amountsKnown: fwd !== undefined,
-        };
-        if (this.external !== undefined && this.external.size !== 0 && this.external.take(outcome)) {
-          return { type: 'duplicate' };
-        }
-        return { type: 'outcome', outcome };
-      }
-      case 'forward_fail_event': {
-        if (this.isDuplicate(`d:${circuit}`)) return { type: 'duplicate' };
-        const fwd = this.take(circuit);
-        const inAmt = fwd?.incomingAmtMsat ?? 0n;
-        const outAmt = fwd?.outgoingAmtMsat ?? 0n;
-        const timestampNs = parseU64(ev.timestamp_ns);
-        return {
-          type: 'outcome',
-          outcome: {
-            kind: 'failure',
-            source: 'downstream',
-            incomingChanId: parseU64(ev.incoming_channel_id),
-            outgoingChanId: parseU64(ev.outgoing_channel_id),
-            incomingHtlcId: parseU64(ev.incoming_htlc_id),
-            outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
-            timestampNs,
-            timestampMs: nsToMs(timestampNs),
-            incomingAmtMsat: inAmt,
-            outgoingAmtMsat: outAmt,
-            missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
-            reason: DOWNSTREAM,
-            category: 'downstream',
-            wireFailure: '',
-            failureDetail: '',
-            failureString: '',
-            amountsKnown: fwd !== undefined,
-          },
-        };
-      }
-      case 'link_fail_event': {
-        if (this.isDuplicate(`l:${circuit}`)) return { type: 'duplicate' };
-        const lf = ev.link_fail_event!;
-        const info = lf.info ?? ZERO_INFO;
-        const inAmt = parseU64(info.incoming_amt_msat);
-        const outAmt = parseU64(info.outgoing_amt_msat);
-        const reason = reasonKey(lf.wire_failure, lf.failure_detail);
-        const timestampNs = parseU64(ev.timestamp_ns);
-        return {
-          type: 'outcome',
-          outcome: {
-            kind: 'failure',
-            source: 'link',
-            incomingChanId: parseU64(ev.incoming_channel_id),
-            outgoingChanId: parseU64(ev.outgoing_channel_id),
-            incomingHtlcId: parseU64(ev.incoming_htlc_id),
-            outgoingHtlcId: parseU64(ev.outgoing_htlc_id),
-            timestampNs,
-            timestampMs: nsToMs(timestampNs),
-            incomingAmtMsat: inAmt,
-            outgoingAmtMsat: outAmt,
-            missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
-            reason,
-            category: categoryOf(reason),
-            wireFailure: failureCodeName(lf.wire_failure),
-            failureDetail: failureDetailName(lf.failure_detail),
-            failureString: lf.failure_string ?? '',
-            amountsKnown: lf.info != null,
-          },
-        };
-      }
-      default:
-        // A oneof member newer than our protos: counted as ignored, never a crash.
-        return { type: 'ignored', why: 'unknown-event' };
-    }
+  /**
+   * An HtlcEvent as proto-loader (or decodeHtlcEvent) gives it. `now` (epoch ms) times the
+   * de-duplication and pending windows; a batch may pass one reading for all its events.
+   */
+  normalize(ev: HtlcEvent, now = Date.now()): NormalizeResult {
+    fromObject(ev, this.rec);
+    return this.normalizeRecord(this.rec, now);
   }
 
-  private isDuplicate(key: string): boolean {
-    if (this.seen.has(key)) return true;
-    this.seen.set(key, true);
+  /** One routerrpc.HtlcEvent message as it came off the wire (the hot path). */
+  normalizeBytes(buf: Uint8Array, now = Date.now()): NormalizeResult {
+    readHtlcEvent(buf, this.rec);
+    return this.normalizeRecord(this.rec, now);
+  }
+
+  private normalizeRecord(r: RawHtlcEvent, now: number): NormalizeResult {
+    const member = r.member;
+    if (member === MEMBER_SUBSCRIBED) return IGNORED_SUBSCRIBED;
+    if (member === MEMBER_FINAL) return IGNORED_FINAL;
+    if (r.eventType !== EVENT_TYPE_FORWARD) return IGNORED_NOT_FORWARD;
+    if (member === MEMBER_NONE) return IGNORED_UNKNOWN; // a oneof member newer than our protos
+
+    const slot = this.slotOf(r.inChanHi, r.inChanLo, r.inHtlcHi);
+    const htlc = r.inHtlcLo;
+    if (member === MEMBER_FORWARD) {
+      if (this.isDuplicate(slot, htlc, SEEN_FORWARD, now)) return DUPLICATE;
+      const p = this.pending;
+      let i = p.find(slot, htlc, now);
+      if (i < 0) i = p.insert(slot, htlc, now);
+      p.setValue(i, 0, r.inAmtHi);
+      p.setValue(i, 1, r.inAmtLo);
+      p.setValue(i, 2, r.outAmtHi);
+      p.setValue(i, 3, r.outAmtLo);
+      return IGNORED_PENDING;
+    }
+    if (member === MEMBER_LINK_FAIL) {
+      if (this.isDuplicate(slot, htlc, SEEN_LINK, now)) return DUPLICATE;
+      const inAmt = u64Big(r.inAmtHi, r.inAmtLo);
+      const outAmt = u64Big(r.outAmtHi, r.outAmtLo);
+      const reason = reasonKey(r.wireFailure, r.failureDetail);
+      const outcome: FailureOutcome = {
+        kind: 'failure',
+        source: 'link',
+        incomingChanId: this.chanId(r.inChanHi, r.inChanLo),
+        outgoingChanId: this.chanId(r.outChanHi, r.outChanLo),
+        incomingHtlcId: u64Big(r.inHtlcHi, r.inHtlcLo),
+        outgoingHtlcId: u64Big(r.outHtlcHi, r.outHtlcLo),
+        timestampNs: this.timestampNs(r.tsHi, r.tsLo),
+        timestampMs: nsHalvesToMs(r.tsHi, r.tsLo),
+        incomingAmtMsat: inAmt,
+        outgoingAmtMsat: outAmt,
+        missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
+        reason,
+        category: categoryOf(reason),
+        wireFailure: failureCodeName(r.wireFailure),
+        failureDetail: failureDetailName(r.failureDetail),
+        failureString: r.failureString,
+        amountsKnown: r.hasInfo,
+      };
+      return { type: 'outcome', outcome };
+    }
+    const settle = member === MEMBER_SETTLE;
+    if (!settle && member !== MEMBER_FORWARD_FAIL) return IGNORED_UNKNOWN;
+    if (this.isDuplicate(slot, htlc, settle ? SEEN_SETTLE : SEEN_DOWNSTREAM, now)) return DUPLICATE;
+    // the forward_event's amounts, if it was seen (and is still remembered)
+    const p = this.pending;
+    const i = p.find(slot, htlc, now);
+    const known = i >= 0;
+    const inAmt = known ? u64Big(p.value(i, 0), p.value(i, 1)) : 0n;
+    const outAmt = known ? u64Big(p.value(i, 2), p.value(i, 3)) : 0n;
+    if (known) p.remove(i);
+    if (settle) {
+      // one object, built once: it is the outcome, and what the external matcher is asked about
+      const outcome: SuccessOutcome = {
+        kind: 'success',
+        incomingChanId: this.chanId(r.inChanHi, r.inChanLo),
+        outgoingChanId: this.chanId(r.outChanHi, r.outChanLo),
+        incomingHtlcId: u64Big(r.inHtlcHi, r.inHtlcLo),
+        outgoingHtlcId: u64Big(r.outHtlcHi, r.outHtlcLo),
+        timestampNs: this.timestampNs(r.tsHi, r.tsLo),
+        timestampMs: nsHalvesToMs(r.tsHi, r.tsLo),
+        incomingAmtMsat: inAmt,
+        outgoingAmtMsat: outAmt,
+        feeMsat: forwardFeeMsat(inAmt, outAmt),
+        amountsKnown: known,
+      };
+      if (this.external !== undefined && this.external.size !== 0 && this.external.take(outcome)) return DUPLICATE;
+      return { type: 'outcome', outcome };
+    }
+    const outcome: FailureOutcome = {
+      kind: 'failure',
+      source: 'downstream',
+      incomingChanId: this.chanId(r.inChanHi, r.inChanLo),
+      outgoingChanId: this.chanId(r.outChanHi, r.outChanLo),
+      incomingHtlcId: u64Big(r.inHtlcHi, r.inHtlcLo),
+      outgoingHtlcId: u64Big(r.outHtlcHi, r.outHtlcLo),
+      timestampNs: this.timestampNs(r.tsHi, r.tsLo),
+      timestampMs: nsHalvesToMs(r.tsHi, r.tsLo),
+      incomingAmtMsat: inAmt,
+      outgoingAmtMsat: outAmt,
+      missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
+      reason: DOWNSTREAM,
+      category: 'downstream',
+      wireFailure: '',
+      failureDetail: '',
+      failureString: '',
+      amountsKnown: known,
+    };
+    return { type: 'outcome', outcome };
+  }
+
+  /** hi·2^32 + lo for timestamps: the high half changes every 4.3 s, so its bigint is kept. */
+  private timestampNs(hi: number, lo: number): bigint {
+    if (hi !== this.tsHi) {
+      this.tsHi = hi;
+      this.tsHiBig = BigInt(hi) << 32n;
+    }
+    return this.tsHiBig + BigInt(lo);
+  }
+
+  /**
+   * True when the circuit was already seen with this kind; otherwise marks it. Marking renews the
+   * circuit's entry (it becomes the newest, its window starts again), as a map's set would.
+   */
+  private isDuplicate(slot: number, htlc: number, kind: number, now: number): boolean {
+    const seen = this.seen;
+    const i = seen.find(slot, htlc, now);
+    let kinds = 0;
+    if (i >= 0) {
+      kinds = seen.value(i, 0);
+      if ((kinds & kind) !== 0) return true;
+      seen.remove(i);
+    }
+    seen.setValue(seen.insert(slot, htlc, now), 0, kinds | kind);
     return false;
   }
 
-  private take(circuit: string): PendingForward | undefined {
-    const fwd = this.pending.get(circuit);
-    if (fwd) {
-      // lru-cache clears (fills) all its max-sized arrays when its last entry is deleted, which
-      // made every settle cost O(max) on a quiet node; a sentinel keeps it from ever emptying.
-      if (this.pending.size === 1) this.pending.set(SENTINEL, SENTINEL_VALUE);
-      this.pending.delete(circuit);
+  /** The channel id as a bigint, made once per channel. */
+  private chanId(hi: number, lo: number): bigint {
+    return this.chanIds[this.slotOf(hi, lo, 0)];
+  }
+
+  /**
+   * The slot of (channel id, htlc id's high half). When maxChannelSlots are taken (a node has
+   * far fewer channels; only a stream of made-up ids gets there) the table starts afresh, and
+   * the circuits keyed by the old slots are forgotten with it: memory stays bounded.
+   */
+  private slotOf(hi: number, lo: number, x: number): number {
+    let mask = this.tableSlot.length - 1;
+    let i = slotHash(hi, lo, x) & mask;
+    for (;;) {
+      const s = this.tableSlot[i];
+      if (s === 0) break;
+      if (this.tableLo[i] === lo && this.tableHi[i] === hi && this.tableX[i] === x) return s - 1;
+      i = (i + 1) & mask;
     }
-    return fwd;
+    if (this.chanIds.length >= this.maxSlots) {
+      this.slotResets++;
+      this.tableHi = new Uint32Array(1024);
+      this.tableLo = new Uint32Array(1024);
+      this.tableX = new Uint32Array(1024);
+      this.tableSlot = new Int32Array(1024);
+      this.chanIds = [];
+      this.clear();
+      mask = 1023;
+      i = slotHash(hi, lo, x) & mask;
+    }
+    const slot = this.chanIds.length;
+    this.chanIds.push(u64Big(hi, lo));
+    if ((slot + 1) * 2 > mask + 1) {
+      this.grow();
+      mask = this.tableSlot.length - 1;
+      i = slotHash(hi, lo, x) & mask;
+      while (this.tableSlot[i] !== 0) i = (i + 1) & mask;
+    }
+    this.tableHi[i] = hi;
+    this.tableLo[i] = lo;
+    this.tableX[i] = x;
+    this.tableSlot[i] = slot + 1;
+    return slot;
+  }
+
+  private grow(): void {
+    const oldHi = this.tableHi;
+    const oldLo = this.tableLo;
+    const oldX = this.tableX;
+    const oldSlot = this.tableSlot;
+    const size = oldSlot.length * 2;
+    this.tableHi = new Uint32Array(size);
+    this.tableLo = new Uint32Array(size);
+    this.tableX = new Uint32Array(size);
+    this.tableSlot = new Int32Array(size);
+    const mask = size - 1;
+    for (let j = 0; j < oldSlot.length; j++) {
+      if (oldSlot[j] === 0) continue;
+      let i = slotHash(oldHi[j], oldLo[j], oldX[j]) & mask;
+      while (this.tableSlot[i] !== 0) i = (i + 1) & mask;
+      this.tableHi[i] = oldHi[j];
+      this.tableLo[i] = oldLo[j];
+      this.tableX[i] = oldX[j];
+      this.tableSlot[i] = oldSlot[j];
+    }
+  }
+}
+
+function slotHash(hi: number, lo: number, x: number): number {
+  const h = Math.imul(hi ^ Math.imul(lo, 0x85ebca6b) ^ Math.imul(x, 0xc2b2ae35), 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+const MEMBER_OF: Readonly<Record<string, number>> = {
+  forward_event: MEMBER_FORWARD,
+  forward_fail_event: MEMBER_FORWARD_FAIL,
+  settle_event: MEMBER_SETTLE,
+  link_fail_event: MEMBER_LINK_FAIL,
+  subscribed_event: MEMBER_SUBSCRIBED,
+  final_htlc_event: MEMBER_FINAL,
+};
+
+/** An HtlcEvent object into the numeric record (uint64 strings checked like parseU64). */
+function fromObject(ev: HtlcEvent, rec: RawHtlcEvent): void {
+  rec.reset();
+  const name = ev.event ?? memberOf(ev);
+  rec.member = name !== undefined && Object.hasOwn(MEMBER_OF, name) ? MEMBER_OF[name] : MEMBER_NONE;
+  rec.eventType = ev.event_type === 'FORWARD' || ev.event_type === EVENT_TYPE_FORWARD ? EVENT_TYPE_FORWARD : -1;
+  if (rec.member === MEMBER_SUBSCRIBED || rec.member === MEMBER_FINAL || rec.eventType !== EVENT_TYPE_FORWARD) return;
+  let x = parseU64(ev.incoming_channel_id);
+  rec.inChanHi = Number(x >> 32n);
+  rec.inChanLo = Number(x & MASK_32);
+  x = parseU64(ev.outgoing_channel_id);
+  rec.outChanHi = Number(x >> 32n);
+  rec.outChanLo = Number(x & MASK_32);
+  x = parseU64(ev.incoming_htlc_id);
+  rec.inHtlcHi = Number(x >> 32n);
+  rec.inHtlcLo = Number(x & MASK_32);
+  x = parseU64(ev.outgoing_htlc_id);
+  rec.outHtlcHi = Number(x >> 32n);
+  rec.outHtlcLo = Number(x & MASK_32);
+  x = parseU64(ev.timestamp_ns);
+  rec.tsHi = Number(x >> 32n);
+  rec.tsLo = Number(x & MASK_32);
+  let info: HtlcInfo | null | undefined;
+  if (rec.member === MEMBER_FORWARD) info = ev.forward_event?.info;
+  else if (rec.member === MEMBER_LINK_FAIL) {
+    const lf = ev.link_fail_event!;
+    info = lf.info;
+    rec.wireFailure = lf.wire_failure ?? 0;
+    rec.failureDetail = lf.failure_detail ?? 0;
+    rec.failureString = lf.failure_string ?? '';
+  }
+  if (info != null) {
+    rec.hasInfo = true;
+    x = parseU64(info.incoming_amt_msat);
+    rec.inAmtHi = Number(x >> 32n);
+    rec.inAmtLo = Number(x & MASK_32);
+    x = parseU64(info.outgoing_amt_msat);
+    rec.outAmtHi = Number(x >> 32n);
+    rec.outAmtLo = Number(x & MASK_32);
   }
 }
 

@@ -94,7 +94,7 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
 
 // ------------------------------------------------------------------ protobuf by hand (emitRawBytes)
 
-function varint(n: bigint | number): Buffer {
+export function varint(n: bigint | number): Buffer {
   let v = BigInt(n);
   if (v < 0n) v += 1n << 64n; // int32/int64 negatives are 10-byte varints
   const out: number[] = [];

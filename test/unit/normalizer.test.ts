@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
 import type { HtlcEvent, HtlcInfo } from '../../src/core/lnd/types';
+import fc from 'fast-check';
+import type { MethodDefinition } from '@grpc/proto-loader';
 import { FailureOutcome, NormalizeResult, Normalizer, Outcome, SuccessOutcome } from '../../src/core/normalizer';
+import { decodeHtlcEvent } from '../../src/core/lnd/htlcDecoder';
+import { loadLndProtos } from '../../src/core/lnd/protos';
 
 // ---------------------------------------------------------------------------------------------
 // A small builder for HtlcEvent objects shaped like @grpc/proto-loader's output
@@ -418,5 +422,115 @@ describe('Normalizer', () => {
       assert.equal(failure(n.normalize(ev.forwardFail({ inHtlc: '2' }))).missedFeeMsat, 2000n);
       assert.equal(n.pendingEvicted, 1);
     });
+  });
+});
+
+describe('Normalizer: the byte path (normalizeBytes) equals the object path', () => {
+  const method = loadLndProtos().packageDefinition['routerrpc.Router'] as unknown as Record<string, MethodDefinition<object, object>>;
+  const { responseSerialize } = method.SubscribeHtlcEvents;
+  // few channels and htlc ids, so circuits repeat: forwards resolve, events repeat, maps fill up
+  const chan = fc.constantFrom(IN_CHAN, OUT_CHAN, '0', '18446744073709551615', '123');
+  const htlc = fc.oneof(
+    fc.integer({ min: 0, max: 12 }).map(String),
+    fc.constantFrom('4294967296', '4294967297', '8589934592', '18446744073709551615'), // high halves ≠ 0
+  );
+  const amt = fc.oneof(fc.integer({ min: 0, max: 5_000_000 }).map(String), fc.constantFrom('9007199254740993', '18446744073709551615'));
+  const circuit = fc.record({
+    inChan: chan,
+    outChan: chan,
+    inHtlc: htlc,
+    outHtlc: htlc,
+    ts: fc.constantFrom(TS_NS, '0', '1700000000999999999', '18446744073709551615'),
+    type: fc.constantFrom<string | number>('FORWARD', 'FORWARD', 'FORWARD', 'SEND', 'RECEIVE'),
+  });
+  const oneEvent = fc.oneof(
+    fc.tuple(amt, amt, circuit).map(([i, o, c]) => ev.forward(i, o, c)),
+    circuit.map((c) => ev.settle(c)),
+    circuit.map((c) => ev.forwardFail(c)),
+    fc.tuple(fc.option(fc.tuple(amt, amt), { nil: null }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 }), circuit).map(([a, w, d, c]) =>
+      ev.linkFail({ info: a ? info(a[0], a[1]) : null, wire: w, detail: d, str: `reason ${w}/${d}` }, c),
+    ),
+    fc.constant(ev.subscribed()),
+    circuit.map((c) => ev.final(c)),
+  );
+
+  it('gives the same results, event by event, for any stream (small bounds, so eviction happens too)', () => {
+    fc.assert(
+      fc.property(fc.array(oneEvent, { maxLength: 200, size: 'max' }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 16 }), (events, maxPending, dedupe) => {
+        const opts = { maxPendingForwards: maxPending, dedupeMax: dedupe };
+        const objects = new Normalizer(opts);
+        const bytes = new Normalizer(opts);
+        for (const e of events) {
+          const buf = responseSerialize(e as never);
+          assert.deepEqual(bytes.normalizeBytes(buf), objects.normalize(decodeHtlcEvent(buf)));
+        }
+        assert.equal(bytes.pendingForwards, objects.pendingForwards);
+        assert.equal(bytes.pendingEvicted, objects.pendingEvicted);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('matches a plain-Map model of the rules (circuits keyed by decimal strings, no bounds)', () => {
+    fc.assert(
+      fc.property(fc.array(oneEvent, { maxLength: 200, size: 'max' }), (events) => {
+        const n = new Normalizer();
+        const seen = new Set<string>();
+        const pending = new Map<string, [bigint, bigint]>();
+        for (const e of events) {
+          const r = n.normalizeBytes(responseSerialize(e as never));
+          if (e.event === 'subscribed_event' || e.event === 'final_htlc_event' || e.event_type !== 'FORWARD') {
+            assert.equal(r.type, 'ignored');
+            continue;
+          }
+          const c = `${e.incoming_channel_id}:${e.incoming_htlc_id}`;
+          const key = `${e.event}|${c}`;
+          if (seen.has(key)) {
+            assert.deepEqual(r, { type: 'duplicate' });
+            continue;
+          }
+          seen.add(key);
+          if (e.event === 'forward_event') {
+            pending.set(c, [BigInt(e.forward_event!.info!.incoming_amt_msat), BigInt(e.forward_event!.info!.outgoing_amt_msat)]);
+            assert.equal(r.type, 'ignored');
+            continue;
+          }
+          const o = outcome(r);
+          assert.equal(o.incomingChanId, BigInt(e.incoming_channel_id));
+          assert.equal(o.outgoingChanId, BigInt(e.outgoing_channel_id));
+          assert.equal(o.incomingHtlcId, BigInt(e.incoming_htlc_id));
+          assert.equal(o.timestampNs, BigInt(e.timestamp_ns));
+          assert.equal(o.timestampMs, Number(BigInt(e.timestamp_ns) / 1_000_000n));
+          if (e.event === 'link_fail_event') continue;
+          const fwd = pending.get(c);
+          pending.delete(c);
+          assert.equal(o.amountsKnown, fwd !== undefined);
+          assert.equal(o.incomingAmtMsat, fwd?.[0] ?? 0n);
+          assert.equal(o.outgoingAmtMsat, fwd?.[1] ?? 0n);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps htlc ids that differ only in their high 32 bits apart', () => {
+    const n = new Normalizer();
+    n.normalize(ev.forward(2000, 1000, { inHtlc: '5' }));
+    n.normalize(ev.forward(9000, 1000, { inHtlc: String(2n ** 32n + 5n) }));
+    assert.equal(success(n.normalize(ev.settle({ inHtlc: String(2n ** 32n + 5n) }))).feeMsat, 8000n);
+    assert.equal(success(n.normalize(ev.settle({ inHtlc: '5' }))).feeMsat, 1000n);
+  });
+
+  it('stays bounded when a stream names more channels than maxChannelSlots: starts afresh, counted', () => {
+    const n = new Normalizer({ maxChannelSlots: 4 });
+    for (let c = 1; c <= 10; c++) {
+      const o = failure(n.normalize(ev.linkFail({}, { inChan: String(c), outChan: String(100 + c) })));
+      assert.equal(o.incomingChanId, BigInt(c));
+      assert.equal(o.outgoingChanId, BigInt(100 + c));
+    }
+    assert.ok(n.slotResets >= 4, `resets ${n.slotResets}`);
+    // still works after a reset: a forward and its settle on fresh slots
+    n.normalize(ev.forward(3000, 1000, { inChan: '77' }));
+    assert.equal(success(n.normalize(ev.settle({ inChan: '77' }))).feeMsat, 2000n);
   });
 });

@@ -120,15 +120,15 @@ export class LndClient {
   }
 
   /**
-   * Opens routerrpc.Router/SubscribeHtlcEvents. A custom deserializer may replace proto-loader's
-   * for the hot path, as long as it returns the same HtlcEvent shape.
+   * Opens routerrpc.Router/SubscribeHtlcEvents. A custom deserializer may replace proto-loader's:
+   * the monitor passes one that keeps the message bytes (its normaliser reads them directly).
    */
-  subscribeHtlcEvents(deserialize?: HtlcStreamDeserializer): grpc.ClientReadableStream<HtlcEvent> {
+  subscribeHtlcEvents<T = HtlcEvent>(deserialize?: (buf: Buffer) => T): grpc.ClientReadableStream<T> {
     const m = this.methods['SubscribeHtlcEvents'];
     return this.client.makeServerStreamRequest(
       m.path,
       m.requestSerialize as (v: object) => Buffer,
-      deserialize ?? (m.responseDeserialize as unknown as HtlcStreamDeserializer),
+      deserialize ?? (m.responseDeserialize as unknown as (buf: Buffer) => T),
       {},
       new grpc.Metadata(),
       {},
