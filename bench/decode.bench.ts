@@ -1,14 +1,15 @@
 /**
  * Decode ceiling: the same bytes the ingest bench sends, decoded in a tight loop (no transport),
- * to show where the time goes: proto-loader's decode (longs: String), our HtlcEvent decoder,
- * decoder + normaliser, decoder + normaliser + stats (+ heap, ring), and that + the store's record().
+ * to show where the time goes: proto-loader's decode (longs: String), our decoder into proto-loader's
+ * shape, the hot path's reader into one numeric record, the normaliser on objects and on bytes,
+ * + stats (+ heap, ring), and that + the store's record().
  * The limit here is a loop that only walks the buffers (reads one byte of each).
  *
  *   npx tsx bench/decode.bench.ts        (BENCH_EVENTS, BENCH_RUNS)
  */
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { loadLndProtos } from '../src/core/lnd/protos';
-import { decodeHtlcEvent } from '../src/core/lnd/htlcDecoder';
+import { decodeHtlcEvent, RawHtlcEvent, readHtlcEvent } from '../src/core/lnd/htlcDecoder';
 import { Normalizer, Outcome } from '../src/core/normalizer';
 import { StatsEngine } from '../src/core/stats';
 import { forwardMix } from './events';
@@ -62,23 +63,38 @@ async function main() {
       for (let i = 0; i < b.length; i++) x += (protoLoader(b[i]) as { event?: string }).event ? 1 : 0;
       return x;
     }],
-    ['ourDecoder', 'our HtlcEvent decoder', (b) => {
+    ['ourDecoder', 'decodeHtlcEvent (proto-loader\'s shape)', (b) => {
       let x = 0;
       for (let i = 0; i < b.length; i++) x += decodeHtlcEvent(b[i]).event ? 1 : 0;
       return x;
     }],
-    ['normalize', 'decoder + normaliser', (b) => {
+    ['rawReader', 'readHtlcEvent into one record (hot path)', (b) => {
+      const rec = new RawHtlcEvent();
+      let x = 0;
+      for (let i = 0; i < b.length; i++) {
+        readHtlcEvent(b[i], rec);
+        x += rec.member;
+      }
+      return x;
+    }],
+    ['normalizeObject', 'decodeHtlcEvent + normalize (object path)', (b) => {
       const norm = new Normalizer();
       let x = 0;
       for (let i = 0; i < b.length; i++) x += norm.normalize(decodeHtlcEvent(b[i])).type === 'outcome' ? 1 : 0;
       return x;
     }],
-    ['stats', 'decoder + normaliser + stats, heap, ring', (b) => {
+    ['normalize', 'normalizeBytes (reader + normaliser, hot path)', (b) => {
+      const norm = new Normalizer();
+      let x = 0;
+      for (let i = 0; i < b.length; i++) x += norm.normalizeBytes(b[i]).type === 'outcome' ? 1 : 0;
+      return x;
+    }],
+    ['stats', 'normalizeBytes + stats, heap, ring', (b) => {
       const norm = new Normalizer();
       const stats = new StatsEngine();
       let x = 0;
       for (let i = 0; i < b.length; i++) {
-        const r = norm.normalize(decodeHtlcEvent(b[i]));
+        const r = norm.normalizeBytes(b[i]);
         if (r.type === 'outcome') {
           stats.apply(r.outcome);
           x++;
@@ -97,7 +113,7 @@ async function main() {
         let batch: Outcome[] = [];
         let x = 0;
         for (let i = 0; i < b.length; i++) {
-          const r = norm.normalize(decodeHtlcEvent(b[i]));
+          const r = norm.normalizeBytes(b[i]);
           if (r.type === 'outcome') {
             stats.apply(r.outcome);
             batch.push(r.outcome);

@@ -1,19 +1,23 @@
 /**
  * Ingest: N FORWARD events over TLS from a Go-like server (pre-encoded frames, as LND's Go server
  * writes them). The limit is a bare grpc-js client that only counts messages; against it, in the
- * same run: proto-loader's decode, our decoder alone, and the full pipeline (client, decoder,
+ * same run: proto-loader's decode, our decoders alone, and the full pipeline (client, decoder,
  * normaliser, stats, heap, and the store's batching when it is present).
+ *
+ *   npx tsx bench/ingest.bench.ts            (BENCH_EVENTS, BENCH_RUNS)
+ *   BENCH_ONLY=count,pipeline npx tsx ...    some variants only, for A/B work (writes no JSON)
  */
 import { generateTlsCert } from '../src/core/sim/certs';
 import { LndClient } from '../src/core/lnd/client';
 import { loadLndProtos } from '../src/core/lnd/protos';
-import { decodeHtlcEvent } from '../src/core/lnd/htlcDecoder';
+import { decodeHtlcEvent, RawHtlcEvent, readHtlcEvent } from '../src/core/lnd/htlcDecoder';
 import { HtlcMonitor } from '../src/core/monitor';
 import { GoLikeServer } from './goLikeServer';
 import { forwardMix } from './events';
 import { fmt, printTable, RUNS, summarize, writeResult, Summary } from './util';
 
 const N = Number(process.env.BENCH_EVENTS ?? 200_000);
+const ONLY = process.env.BENCH_ONLY?.split(',');
 
 type Deser = (b: Buffer) => unknown;
 
@@ -34,25 +38,33 @@ async function streamRate(client: LndClient, deserialize: Deser): Promise<number
 }
 
 async function pipelineRate(makeClient: () => LndClient, withStore: boolean): Promise<{ rate: number; failures: number }> {
-  const monitor = new HtlcMonitor({ connection: makeClient, backoff: { initialMs: 60_000 } });
-  let storeClose: (() => Promise<void>) | undefined;
-  if (withStore) storeClose = await attachStoreIfPresent(monitor);
+  const monitor = new HtlcMonitor({ connection: makeClient, backoff: { initialMs: 60_000 }, ...(process.env.EXP_DELAY ? { batchDelayMs: Number(process.env.EXP_DELAY), batchSize: Number(process.env.EXP_BATCH ?? 5000) } : {}) });
+  let store: AttachedStore | undefined;
+  if (withStore) store = await attachStoreIfPresent(monitor);
   const t0 = performance.now();
-  const done = new Promise<number>((resolve) => {
+  const done = new Promise<void>((resolve) => {
     monitor.on('changed', () => {
-      if (monitor.counters.received >= N + 1 && monitor.queued === 0) resolve(performance.now());
+      if (monitor.counters.received >= N + 1 && monitor.queued === 0) resolve();
     });
   });
   await monitor.start();
-  const t1 = await done;
+  await done;
+  // the store's last rows (fewer than maxPending) are still queued: writing them is part of the work
+  store?.applyPending();
+  const t1 = performance.now();
   const failures = monitor.counters.failures;
   await monitor.stop();
-  await storeClose?.();
+  await store?.close();
   return { rate: N / ((t1 - t0) / 1000), failures };
 }
 
+interface AttachedStore {
+  applyPending(): void;
+  close(): Promise<void>;
+}
+
 /** The store (issue 3) batches writes; include its per-event cost when it exists. */
-async function attachStoreIfPresent(monitor: HtlcMonitor): Promise<(() => Promise<void>) | undefined> {
+async function attachStoreIfPresent(monitor: HtlcMonitor): Promise<AttachedStore | undefined> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('../src/core/store');
@@ -62,10 +74,13 @@ async function attachStoreIfPresent(monitor: HtlcMonitor): Promise<(() => Promis
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
     const store = await mod.HtlcStore.open({ path: path.join(dir, 'bench.sqlite'), flushIntervalMs: 60_000 });
     const sub = store.attach(monitor);
-    return async () => {
-      sub.dispose();
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+    return {
+      applyPending: () => store.applyPending(),
+      close: async () => {
+        sub.dispose();
+        await store.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
     };
   } catch {
     return undefined;
@@ -81,41 +96,52 @@ async function main() {
   const makeClient = () => LndClient.create({ server: address, tlsCertPem: tls.certPem, macaroonHex: 'ab'.repeat(32) });
   const protoLoader = (loadLndProtos().packageDefinition['routerrpc.Router'] as unknown as Record<string, { responseDeserialize: Deser }>).SubscribeHtlcEvents.responseDeserialize;
 
-  const results: Record<string, number[]> = { count: [], protoLoader: [], ourDecoder: [], pipeline: [], pipelineStore: [] };
+  const rec = new RawHtlcEvent();
+  const readRaw: Deser = (b) => {
+    readHtlcEvent(b, rec);
+    return rec.member;
+  };
+  const variants: [string, string, () => Promise<number>][] = [
+    ['count', 'bare client, counting (the limit)', () => streamRate(makeClient(), (b) => b)],
+    ['protoLoader', 'client + proto-loader decode (longs: String)', () => streamRate(makeClient(), protoLoader)],
+    ['ourDecoder', 'client + decodeHtlcEvent (proto-loader shape)', () => streamRate(makeClient(), decodeHtlcEvent)],
+    ['rawReader', 'client + readHtlcEvent (numeric record, hot path)', () => streamRate(makeClient(), readRaw)],
+    ['pipeline', 'full pipeline (client, normaliser, stats, heap, ring)', async () => (await pipelineRate(makeClient, false)).rate],
+    ['pipelineStore', 'full pipeline + store (record, SQL inserts)', async () => {
+      const r = await pipelineRate(makeClient, true);
+      failures = r.failures;
+      return r.rate;
+    }],
+  ];
+  const active = variants.filter(([name]) => !ONLY || ONLY.includes(name) || name === 'count');
+  const results: Record<string, number[]> = Object.fromEntries(active.map(([name]) => [name, []]));
   let failures = 0;
   for (let run = 0; run < RUNS; run++) {
     // interleave the variants so the shared machine's noise hits them alike
-    for (const [name, fn] of [
-      ['count', () => streamRate(makeClient(), (b) => b)],
-      ['protoLoader', () => streamRate(makeClient(), protoLoader)],
-      ['ourDecoder', () => streamRate(makeClient(), decodeHtlcEvent)],
-      ['pipeline', async () => (await pipelineRate(makeClient, false)).rate],
-      ['pipelineStore', async () => {
-        const r = await pipelineRate(makeClient, true);
-        failures = r.failures;
-        return r.rate;
-      }],
-    ] as const) {
-      results[name].push(await fn());
-    }
+    for (const [name, , fn] of active) results[name].push(await fn());
   }
   await server.stop();
 
   const s: Record<string, Summary> = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summarize(v)]));
   const limit = s.count.median;
-  const rows = [
-    ['bare client, counting (the limit)', s.count],
-    ['client + proto-loader decode (longs: String)', s.protoLoader],
-    ['client + our HtlcEvent decoder', s.ourDecoder],
-    ['full pipeline (decode, normalise, stats, heap)', s.pipeline],
-    ['full pipeline + store batching', s.pipelineStore],
-  ].map(([label, x]) => {
-    const v = x as Summary;
-    return [label as string, fmt(v.median), `${fmt(v.min)}–${fmt(v.max)}`, `${fmt((v.median / limit) * 100, 1)} %`];
+  // each run's variant against that run's counting client: steadier than the ratio of the medians
+  const perRun = (name: string) => summarize(results[name].map((v, i) => v / results.count[i]));
+  const rows = active.map(([name, label]) => {
+    const v = s[name];
+    return [label, fmt(v.median), `${fmt(v.min)}–${fmt(v.max)}`, `${fmt((v.median / limit) * 100, 1)} %`, `${fmt(perRun(name).median * 100, 1)} %`];
   });
-  printTable(`Ingest: ${fmt(N)} events (${fmt(bytes / 1e6, 1)} MB of frames) over TLS on loopback, ${RUNS} runs, events/s`, ['variant', 'median', 'range', 'of limit'], rows);
-  console.log(`pipeline counted ${fmt(failures)} failures per run`);
-  const file = writeResult('ingest', { events: N, bytes, runs: RUNS, results: s, ratioPipelineToLimit: s.pipeline.median / limit, ratioPipelineStoreToLimit: s.pipelineStore.median / limit });
+  printTable(`Ingest: ${fmt(N)} events (${fmt(bytes / 1e6, 1)} MB of frames) over TLS on loopback, ${RUNS} runs, events/s`, ['variant', 'median', 'range', 'of limit', 'per-run ratio'], rows);
+  if (results.pipelineStore) console.log(`pipeline counted ${fmt(failures)} failures per run`);
+  if (ONLY) return;
+  const file = writeResult('ingest', {
+    events: N,
+    bytes,
+    runs: RUNS,
+    results: s,
+    ratioPipelineToLimit: s.pipeline.median / limit,
+    ratioPipelineStoreToLimit: s.pipelineStore.median / limit,
+    perRunRatio: Object.fromEntries(active.map(([name]) => [name, perRun(name)])),
+  });
   console.log(`wrote ${file}`);
 }
 

@@ -1,10 +1,11 @@
 /**
  * The in-process pipeline in a loop, for profiling (`node --cpu-prof --import tsx bench/profile-pipeline.ts`)
- * and quick A/B timing of its stages: decode, normalise, stats (+ heap, ring), store.record() in
+ * and quick A/B timing of its stages: decode (the hot path's readHtlcEvent into a reused record),
+ * normalise (Normalizer.normalizeBytes, which decodes too), stats (+ heap, ring), store.record() in
  * batches of 5,000 (as the decode bench). Prints ns/event per stage, median of BENCH_RUNS passes.
  *   PROFILE_STAGES=decode,normalize,stats,store (default: all)
  */
-import { decodeHtlcEvent } from '../src/core/lnd/htlcDecoder';
+import { RawHtlcEvent, readHtlcEvent } from '../src/core/lnd/htlcDecoder';
 import { Normalizer, Outcome } from '../src/core/normalizer';
 import { StatsEngine } from '../src/core/stats';
 import { HtlcStore } from '../src/core/store';
@@ -28,11 +29,14 @@ async function main() {
       const norm = new Normalizer();
       const stats = new StatsEngine();
       let batch: Outcome[] = [];
+      const rec = new RawHtlcEvent();
       const t0 = performance.now();
       for (let i = 0; i < bufs.length; i++) {
-        const ev = decodeHtlcEvent(bufs[i]);
-        if (st === 'decode') continue;
-        const r = norm.normalize(ev);
+        if (st === 'decode') {
+          readHtlcEvent(bufs[i], rec);
+          continue;
+        }
+        const r = norm.normalizeBytes(bufs[i]);
         if (st === 'normalize' || r.type !== 'outcome') continue;
         stats.apply(r.outcome);
         if (store) {

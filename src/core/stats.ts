@@ -175,6 +175,7 @@ export class StatsEngine {
   private readonly heap = new IndexedMaxHeap();
   private readonly interner = new ReasonInterner();
   private readonly now: () => number;
+  private readonly keys = new Map<bigint, string>();
   /** Bumped on every change; adapters use it to skip work when nothing changed. */
   version = 0;
 
@@ -277,7 +278,14 @@ export class StatsEngine {
   }
 
   private touch(chanId: bigint, tsMs: number): ChannelStats {
-    const key = chanId.toString();
+    // the decimal key made once per channel id (issue 7: BigInt#toString per outcome, and a new
+    // string each time whose hash the LRU and the heap had to compute again)
+    let key = this.keys.get(chanId);
+    if (key === undefined) {
+      if (this.keys.size >= 4 * this.maxChannels) this.keys.clear();
+      key = chanId.toString();
+      this.keys.set(chanId, key);
+    }
     let ch = this.channels.get(key);
     if (!ch) {
       ch = new ChannelStats(chanId, tsMs || this.now(), this.recentPerChannel, this.interner, key);
