@@ -282,7 +282,7 @@ export class StatsEngine {
     // string each time whose hash the LRU and the heap had to compute again)
     let key = this.keys.get(chanId);
     if (key === undefined) {
-      if (this.keys.size >= 4 * this.maxChannels) this.keys.clear();
+      if (this.keys.size >= 2 * this.maxChannels) this.keys.clear();
       key = chanId.toString();
       this.keys.set(chanId, key);
     }
