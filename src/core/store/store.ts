@@ -198,7 +198,8 @@ export class HtlcStore implements Disposable {
   private closed = false;
   private flushChain: Promise<unknown> = Promise.resolve();
 
-  private readonly chanRef = new Map<string, number>();
+  /** Keyed by the bigint itself: no decimal string per lookup (two per raw row). */
+  private readonly chanRef = new Map<bigint, number>();
   private readonly chanById = new Map<number, bigint>();
   private readonly aliasByRef = new Map<number, string>();
   private readonly strRef = new Map<string, number>();
@@ -212,6 +213,8 @@ export class HtlcStore implements Disposable {
   /** Something is in the in-memory database (or pending) that the file does not have. */
   private unsaved = false;
   private readonly counts: Record<Table, number>;
+  /** The roll-up counts need taking again (rollupInSql does not know which rows were new). */
+  private rollupRowsStale = false;
   private readonly completeSince: Record<Table, number>;
   private fileBytes: number;
   private pubkey: string | undefined;
@@ -411,8 +414,8 @@ export class HtlcStore implements Disposable {
     return {
       rawFailures: this.counts.failure_events + this.pendingFailures.length,
       rawSuccesses: this.counts.success_events + this.pendingSuccesses.length,
-      rollupFailureRows: this.counts.rollup_failures,
-      rollupSuccessRows: this.counts.rollup_successes,
+      rollupFailureRows: this.rollupRows().rollup_failures,
+      rollupSuccessRows: this.rollupRows().rollup_successes,
       channels: this.totals.size,
       pending: this.pendingFailures.length + this.pendingSuccesses.length,
       fileBytes: this.fileBytes,
@@ -551,7 +554,7 @@ export class HtlcStore implements Disposable {
   }
 
   alias(chanId: bigint): string | undefined {
-    const ref = this.chanRef.get(chanId.toString());
+    const ref = this.chanRef.get(chanId);
     return ref === undefined ? undefined : this.aliasByRef.get(ref);
   }
 
@@ -645,7 +648,7 @@ export class HtlcStore implements Disposable {
       ch.lastFailureAtMs = t.lastFailureMs;
       ch.lastActivityMs = t.lastActivityMs;
       for (const [reason, r] of t.reasons) ch.failuresByReason.set(reason, { ...r });
-      const ref = this.chanRef.get(t.chanId.toString());
+      const ref = this.chanRef.get(t.chanId);
       if (ref !== undefined) byRef.set(ref, ch);
       restored.push(ch);
     }
@@ -656,7 +659,7 @@ export class HtlcStore implements Disposable {
     try {
       while (st.step()) {
         const f = this.readFailure(st.get());
-        const ch = byRef.get(this.chanRef.get(f.outgoingChanId.toString()) ?? -1);
+        const ch = byRef.get(this.chanRef.get(f.outgoingChanId) ?? -1);
         ch?.recent.push(f);
         if (f.timestampMs >= minuteFrom) engine.node.recordFailure(toOutcome(f));
       }
@@ -689,7 +692,7 @@ export class HtlcStore implements Disposable {
     const failures = this.pendingFailures;
     const successes = this.pendingSuccesses;
     if (!failures.length && !successes.length && !this.dirtyChannels.size && !this.nodeDirty) return;
-    const newRefs: string[] = [];
+    const newRefs: bigint[] = [];
     const stmts: Statement[] = [];
     const prep = (sql: string) => {
       const s = this.db.prepare(sql);
@@ -698,66 +701,8 @@ export class HtlcStore implements Disposable {
     };
     this.db.run('BEGIN');
     try {
-      const insF = prep(`INSERT INTO failure_events (ts_ms, in_ref, out_ref, in_htlc, out_htlc, in_amt_msat, out_amt_msat, missed_fee_msat,
-        reason_ref, wire_ref, detail_ref, source, amounts_known, fstr_ref, failure_string)
-        VALUES (?1, ?2, ?3, ${U(4)}, ${U(5)}, ${U(6)}, ${U(7)}, ${U(8)}, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`);
-      const rollF = new Map<string, { day: number; out: number; inn: number; reason: number; count: number; fees: bigint; amt: bigint }>();
-      for (const o of failures) {
-        const out = this.refOf(o.outgoingChanId, newRefs);
-        const inn = this.refOf(o.incomingChanId, newRefs);
-        const reason = this.strOf(o.reason);
-        insF.run([
-          o.timestampMs,
-          inn,
-          out,
-          u64ToSql(o.incomingHtlcId),
-          u64ToSql(o.outgoingHtlcId),
-          u64ToSql(o.incomingAmtMsat),
-          u64ToSql(o.outgoingAmtMsat),
-          u64ToSql(o.missedFeeMsat),
-          reason,
-          this.strOf(o.wireFailure),
-          this.strOf(o.failureDetail),
-          SOURCE_CODE[o.source],
-          o.amountsKnown ? 1 : 0,
-          ...this.failureStringRef(o.failureString),
-        ]);
-        const day = dayOf(o.timestampMs);
-        const k = `${day}|${out}|${inn}|${reason}`;
-        let a = rollF.get(k);
-        if (!a) rollF.set(k, (a = { day, out, inn, reason, count: 0, fees: 0n, amt: 0n }));
-        a.count++;
-        a.fees += o.missedFeeMsat;
-        if (o.missedFeeMsat > 0n) a.amt += o.outgoingAmtMsat;
-      }
-      this.counts.failure_events += failures.length;
-      const getRF = prep('SELECT count, missed_fees_msat, missed_amount_msat FROM rollup_failures WHERE day = ? AND out_ref = ? AND in_ref = ? AND reason_ref = ?');
-      const putRF = prep(`INSERT OR REPLACE INTO rollup_failures (day, out_ref, in_ref, reason_ref, count, missed_fees_msat, missed_amount_msat)
-        VALUES (?1, ?2, ?3, ?4, ?5, ${U(6)}, ${U(7)})`);
-      for (const a of rollF.values()) {
-        if (addToRollup(getRF, putRF, [a.day, a.out, a.inn, a.reason], a)) this.counts.rollup_failures++;
-      }
-
-      const insS = prep(`INSERT INTO success_events (ts_ms, in_ref, out_ref, in_amt_msat, out_amt_msat, fee_msat) VALUES (?1, ?2, ?3, ${U(4)}, ${U(5)}, ${U(6)})`);
-      const rollS = new Map<string, { day: number; out: number; inn: number; count: number; fees: bigint; amt: bigint }>();
-      for (const o of successes) {
-        const out = this.refOf(o.outgoingChanId, newRefs);
-        const inn = this.refOf(o.incomingChanId, newRefs);
-        insS.run([o.timestampMs, inn, out, u64ToSql(o.incomingAmtMsat), u64ToSql(o.outgoingAmtMsat), u64ToSql(o.feeMsat)]);
-        const day = dayOf(o.timestampMs);
-        const k = `${day}|${out}|${inn}`;
-        let a = rollS.get(k);
-        if (!a) rollS.set(k, (a = { day, out, inn, count: 0, fees: 0n, amt: 0n }));
-        a.count++;
-        a.fees += o.feeMsat;
-        a.amt += o.outgoingAmtMsat;
-      }
-      this.counts.success_events += successes.length;
-      const getRS = prep('SELECT count, fees_msat, amount_msat FROM rollup_successes WHERE day = ? AND out_ref = ? AND in_ref = ?');
-      const putRS = prep(`INSERT OR REPLACE INTO rollup_successes (day, out_ref, in_ref, count, fees_msat, amount_msat) VALUES (?1, ?2, ?3, ?4, ${U(5)}, ${U(6)})`);
-      for (const a of rollS.values()) {
-        if (addToRollup(getRS, putRS, [a.day, a.out, a.inn], a)) this.counts.rollup_successes++;
-      }
+      if (failures.length) this.insertFailures(failures, newRefs, prep);
+      if (successes.length) this.insertSuccesses(successes, newRefs, prep);
 
       const putCh = prep(`INSERT OR REPLACE INTO channel_totals (out_ref, first_seen_ms, last_failure_ms, last_activity_ms, failed, succeeded,
         missed_fees_msat, missed_amount_msat, earned_fees_msat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ${U(7)}, ${U(8)}, ${U(9)})`);
@@ -786,6 +731,7 @@ export class HtlcStore implements Disposable {
       this.counts.success_events = this.countRows('success_events');
       this.counts.rollup_failures = this.countRows('rollup_failures');
       this.counts.rollup_successes = this.countRows('rollup_successes');
+      this.rollupRowsStale = false;
       throw err;
     } finally {
       for (const s of stmts) s.free();
@@ -795,6 +741,140 @@ export class HtlcStore implements Disposable {
     this.dirtyChannels.clear();
     this.nodeDirty = false;
     this.unsaved = true;
+  }
+
+  /**
+   * The raw rows (RawInserter), then their roll-ups. A bulk batch's roll-ups are added in SQL from
+   * the rows just inserted (rollupInSql: one statement, no row through JS) when every summed amount
+   * is a number and every day is dayOf(); otherwise, or when SQL cannot add a stored value exactly,
+   * here in bigint with a read and a write per key (addToRollup).
+   */
+  private insertFailures(failures: readonly FailureOutcome[], newRefs: bigint[], prep: (sql: string) => Statement): void {
+    const bulk = failures.length >= BULK_ROWS;
+    const firstId = bulk ? this.maxId('failure_events') + 1 : 0;
+    const ins = new RawInserter(prep, INSERT_FAILURE, bulk);
+    const p = ins.row;
+    let sqlRollups = true;
+    for (const o of failures) {
+      const ts = o.timestampMs;
+      const fee = u64ToSql(o.missedFeeMsat);
+      const outAmt = u64ToSql(o.outgoingAmtMsat);
+      p[0] = ts;
+      // outgoing first: new channels get their refs in the order they always did
+      p[2] = this.refOf(o.outgoingChanId, newRefs);
+      p[1] = this.refOf(o.incomingChanId, newRefs);
+      p[3] = u64ToSql(o.incomingHtlcId);
+      p[4] = u64ToSql(o.outgoingHtlcId);
+      p[5] = u64ToSql(o.incomingAmtMsat);
+      p[6] = outAmt;
+      p[7] = fee;
+      p[8] = this.strOf(o.reason);
+      p[9] = this.strOf(o.wireFailure);
+      p[10] = this.strOf(o.failureDetail);
+      p[11] = SOURCE_CODE[o.source];
+      p[12] = o.amountsKnown ? 1 : 0;
+      const fref = this.failureStringRef(o.failureString);
+      p[13] = fref;
+      p[14] = fref === 0 ? o.failureString : null;
+      if (typeof fee !== 'number' || typeof outAmt !== 'number' || !(ts >= 0 && Number.isSafeInteger(ts))) sqlRollups = false;
+      ins.add(typeof fee === 'number' && typeof outAmt === 'number' && typeof p[3] === 'number' && typeof p[4] === 'number' && typeof p[5] === 'number');
+    }
+    ins.finish();
+    this.counts.failure_events += failures.length;
+    if (bulk && sqlRollups && this.rollupInSql(ROLLUP_FAILURES, firstId)) return;
+    const rollF = new Map<string, { day: number; out: number; inn: number; reason: number; count: number; fees: bigint; amt: bigint }>();
+    for (const o of failures) {
+      const out = this.refOf(o.outgoingChanId, newRefs);
+      const inn = this.refOf(o.incomingChanId, newRefs);
+      const reason = this.strOf(o.reason);
+      const day = dayOf(o.timestampMs);
+      const k = `${day}|${out}|${inn}|${reason}`;
+      let a = rollF.get(k);
+      if (!a) rollF.set(k, (a = { day, out, inn, reason, count: 0, fees: 0n, amt: 0n }));
+      a.count++;
+      a.fees += o.missedFeeMsat;
+      if (o.missedFeeMsat > 0n) a.amt += o.outgoingAmtMsat;
+    }
+    const get = prep('SELECT count, missed_fees_msat, missed_amount_msat FROM rollup_failures WHERE day = ? AND out_ref = ? AND in_ref = ? AND reason_ref = ?');
+    const put = prep(`INSERT OR REPLACE INTO rollup_failures (day, out_ref, in_ref, reason_ref, count, missed_fees_msat, missed_amount_msat)
+        VALUES (?1, ?2, ?3, ?4, ?5, ${U(6)}, ${U(7)})`);
+    for (const a of rollF.values()) {
+      if (addToRollup(get, put, [a.day, a.out, a.inn, a.reason], a)) this.counts.rollup_failures++;
+    }
+  }
+
+  /** As insertFailures. */
+  private insertSuccesses(successes: readonly SuccessOutcome[], newRefs: bigint[], prep: (sql: string) => Statement): void {
+    const bulk = successes.length >= BULK_ROWS;
+    const firstId = bulk ? this.maxId('success_events') + 1 : 0;
+    const ins = new RawInserter(prep, INSERT_SUCCESS, bulk);
+    const p = ins.row;
+    let sqlRollups = true;
+    for (const o of successes) {
+      const ts = o.timestampMs;
+      const outAmt = u64ToSql(o.outgoingAmtMsat);
+      const fee = u64ToSql(o.feeMsat);
+      p[0] = ts;
+      p[2] = this.refOf(o.outgoingChanId, newRefs);
+      p[1] = this.refOf(o.incomingChanId, newRefs);
+      p[3] = u64ToSql(o.incomingAmtMsat);
+      p[4] = outAmt;
+      p[5] = fee;
+      if (typeof fee !== 'number' || typeof outAmt !== 'number' || !(ts >= 0 && Number.isSafeInteger(ts))) sqlRollups = false;
+      ins.add(typeof fee === 'number' && typeof outAmt === 'number' && typeof p[3] === 'number');
+    }
+    ins.finish();
+    this.counts.success_events += successes.length;
+    if (bulk && sqlRollups && this.rollupInSql(ROLLUP_SUCCESSES, firstId)) return;
+    const rollS = new Map<string, { day: number; out: number; inn: number; count: number; fees: bigint; amt: bigint }>();
+    for (const o of successes) {
+      const out = this.refOf(o.outgoingChanId, newRefs);
+      const inn = this.refOf(o.incomingChanId, newRefs);
+      const day = dayOf(o.timestampMs);
+      const k = `${day}|${out}|${inn}`;
+      let a = rollS.get(k);
+      if (!a) rollS.set(k, (a = { day, out, inn, count: 0, fees: 0n, amt: 0n }));
+      a.count++;
+      a.fees += o.feeMsat;
+      a.amt += o.outgoingAmtMsat;
+    }
+    const get = prep('SELECT count, fees_msat, amount_msat FROM rollup_successes WHERE day = ? AND out_ref = ? AND in_ref = ?');
+    const put = prep(`INSERT OR REPLACE INTO rollup_successes (day, out_ref, in_ref, count, fees_msat, amount_msat) VALUES (?1, ?2, ?3, ?4, ${U(5)}, ${U(6)})`);
+    for (const a of rollS.values()) {
+      if (addToRollup(get, put, [a.day, a.out, a.inn], a)) this.counts.rollup_successes++;
+    }
+  }
+
+  /**
+   * Adds the raw rows from id `firstId` on to their roll-ups in one statement (see rollupUpsert).
+   * Returns false when a stored roll-up value is one SQL cannot add as addToRollup would: the
+   * statement has then failed on its NOT NULL count and SQLite has undone it (the transaction
+   * stays), and the caller adds in bigint. Which rows are new is not known here: the roll-up row
+   * counts are taken again when next needed (rollupRows).
+   */
+  private rollupInSql(sql: RollupUpsert, firstId: number): boolean {
+    try {
+      this.db.run(sql.upsert, [firstId]);
+    } catch (err) {
+      if (!String((err as Error).message).includes(`NOT NULL constraint failed: ${sql.table}.count`)) throw err;
+      return false;
+    }
+    this.rollupRowsStale = true;
+    return true;
+  }
+
+  /** Row counts of the roll-up tables (current again after rollupInSql). */
+  private rollupRows(): Record<'rollup_failures' | 'rollup_successes', number> {
+    if (this.rollupRowsStale && !this.closed) {
+      this.counts.rollup_failures = this.countRows('rollup_failures');
+      this.counts.rollup_successes = this.countRows('rollup_successes');
+      this.rollupRowsStale = false;
+    }
+    return this.counts;
+  }
+
+  private maxId(table: 'failure_events' | 'success_events'): number {
+    return sqlToInt(this.db.exec(`SELECT coalesce(max(id), 0) FROM ${table}`)[0]?.values[0]?.[0]);
   }
 
   /**
@@ -870,6 +950,11 @@ export class HtlcStore implements Disposable {
     } catch {
       // reported by flush; the file keeps its last good state
     } finally {
+      try {
+        this.rollupRows(); // sizes stay answerable after close
+      } catch {
+        // the counts keep their last values
+      }
       this.closed = true;
       this.lock?.release();
       this.db.close();
@@ -883,6 +968,7 @@ export class HtlcStore implements Disposable {
   private enforceRetention(nowMs: number): void {
     const rawCutoff = nowMs - this.opts.retentionDays * DAY_MS;
     const dayCutoff = dayOf(nowMs) - this.opts.rollupDays;
+    this.rollupRows();
     this.db.run('BEGIN');
     try {
       this.trimRaw('failure_events', rawCutoff, this.opts.maxRawEvents);
@@ -995,6 +1081,7 @@ export class HtlcStore implements Disposable {
       this.counts[t] = 0;
       this.completeSince[t] = -Infinity;
     }
+    this.rollupRowsStale = false;
     for (const k of Object.keys(this.savedCounters)) delete this.savedCounters[k];
     this.lastCountersJson = '';
     this.unsaved = true;
@@ -1088,7 +1175,7 @@ export class HtlcStore implements Disposable {
     const params: SqlValue[] = [since];
     for (const [col, id] of [['out_ref', q.channel], ['in_ref', q.incomingChannel]] as const) {
       if (id === undefined) continue;
-      const ref = this.chanRef.get(id.toString());
+      const ref = this.chanRef.get(id);
       if (ref === undefined) return [];
       where.push(`${col} = ?`);
       params.push(ref);
@@ -1123,7 +1210,7 @@ export class HtlcStore implements Disposable {
     let filter = '';
     const params: SqlValue[] = [useRollups ? startMs / DAY_MS : startMs];
     if (opts.channel !== undefined) {
-      const ref = this.chanRef.get(opts.channel.toString());
+      const ref = this.chanRef.get(opts.channel);
       filter = ' AND out_ref = ?';
       params.push(ref ?? -1);
     }
@@ -1278,35 +1365,32 @@ export class HtlcStore implements Disposable {
   }
 
   /** The ref of a channel id, interning it (within the caller's transaction) when new. */
-  private refOf(chanId: bigint, newRefs: string[]): number {
-    const key = chanId.toString();
-    const ref = this.chanRef.get(key);
+  private refOf(chanId: bigint, newRefs: bigint[]): number {
+    const ref = this.chanRef.get(chanId);
     if (ref !== undefined) return ref;
-    this.db.run('INSERT INTO chan (chan_id) VALUES (?)', [key]);
-    const id = sqlToInt(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
-    this.chanRef.set(key, id);
+    const id = sqlToInt(this.db.exec('INSERT INTO chan (chan_id) VALUES (?) RETURNING ref', [chanId.toString()])[0].values[0][0]);
+    this.chanRef.set(chanId, id);
     this.chanById.set(id, chanId);
-    newRefs.push(key);
+    newRefs.push(chanId);
     return id;
   }
 
   /**
-   * [fstr_ref, failure_string]: LND's fixed texts ("insufficient bandwidth to route htlc") are
-   * interned; texts with numbers in them (amounts, fee rates, heights: nearly always unique) stay
-   * inline, so the string table holds only the few fixed ones and stays small.
+   * fstr_ref (0: the text goes inline in failure_string): LND's fixed texts ("insufficient bandwidth
+   * to route htlc") are interned; texts with numbers in them (amounts, fee rates, heights: nearly
+   * always unique) stay inline, so the string table holds only the few fixed ones and stays small.
    */
-  private failureStringRef(s: string): [number, string | null] {
+  private failureStringRef(s: string): number {
     const ref = this.strRef.get(s);
-    if (ref !== undefined) return [ref, null];
-    if (this.strRef.size >= MAX_INTERNED_STRINGS || s.length > 120 || /\d/.test(s)) return [0, s];
-    return [this.strOf(s), null];
+    if (ref !== undefined) return ref;
+    if (this.strRef.size >= MAX_INTERNED_STRINGS || s.length > 120 || /\d/.test(s)) return 0;
+    return this.strOf(s);
   }
 
   private strOf(s: string): number {
     const ref = this.strRef.get(s);
     if (ref !== undefined) return ref;
-    this.db.run('INSERT INTO str (s) VALUES (?)', [s]);
-    const id = sqlToInt(this.db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+    const id = sqlToInt(this.db.exec('INSERT INTO str (s) VALUES (?) RETURNING ref', [s])[0].values[0][0]);
     this.strRef.set(s, id);
     this.strById.set(id, s);
     return id;
@@ -1321,7 +1405,7 @@ export class HtlcStore implements Disposable {
     this.each('SELECT ref, chan_id, alias FROM chan', [], (r) => {
       const ref = sqlToInt(r[0]);
       const id = sqlToU64(r[1]);
-      this.chanRef.set(id.toString(), ref);
+      this.chanRef.set(id, ref);
       this.chanById.set(ref, id);
       if (typeof r[2] === 'string') this.aliasByRef.set(ref, r[2]);
     });
@@ -1393,6 +1477,158 @@ const FAILURE_COLUMNS =
 
 /** Distinct strings interned (reasons and fixed failure strings); past it failure strings stay inline. */
 const MAX_INTERNED_STRINGS = 4096;
+
+/**
+ * SQL for parameter ?i of an amount known to be a number (at most 2^53): sql.js binds one above
+ * 2^31 as a REAL; the cast stores the INTEGER that U(i) stores, in fewer steps.
+ */
+function I(i: number): string {
+  return `CAST(?${i} AS INTEGER)`;
+}
+
+/** Rows per multi-row INSERT: 16 to 256 measured alike (≈ 25 % less per row than one by one). */
+const ROWS_PER_INSERT = 64;
+
+/**
+ * A table's batch of at least this many rows is written in bulk: multi-row INSERTs and the roll-ups
+ * in SQL. Smaller ones go one row per INSERT and add their roll-ups in bigint, as that is cheaper
+ * for them: preparing a 64-row INSERT costs ≈ 0.5 ms (what it saves on ≈ 1,000 rows), and after SQL
+ * roll-ups their row counts are taken again (a count(*), ≈ 1–2 ms at 400,000 rows).
+ */
+export const BULK_ROWS = 1024;
+
+interface RawInsertSql {
+  width: number;
+  /** ROWS_PER_INSERT rows whose amounts are all numbers. */
+  many: string;
+  /** One such row. */
+  one: string;
+  /** One row with an amount as decimal TEXT (kept as it is, U). */
+  text: string;
+}
+
+function rawInsertSql(table: string, cols: string[], amounts: number[]): RawInsertSql {
+  const row = (base: number, amount: (i: number) => string) =>
+    `(${cols.map((_, j) => (amounts.includes(j + 1) ? amount(base + j + 1) : `?${base + j + 1}`)).join(', ')})`;
+  const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES `;
+  return {
+    width: cols.length,
+    many: head + Array.from({ length: ROWS_PER_INSERT }, (_, r) => row(r * cols.length, I)).join(', '),
+    one: head + row(0, I),
+    text: head + row(0, U),
+  };
+}
+
+const INSERT_FAILURE = rawInsertSql(
+  'failure_events',
+  ['ts_ms', 'in_ref', 'out_ref', 'in_htlc', 'out_htlc', 'in_amt_msat', 'out_amt_msat', 'missed_fee_msat', 'reason_ref', 'wire_ref', 'detail_ref', 'source', 'amounts_known', 'fstr_ref', 'failure_string'],
+  [4, 5, 6, 7, 8],
+);
+
+const INSERT_SUCCESS = rawInsertSql('success_events', ['ts_ms', 'in_ref', 'out_ref', 'in_amt_msat', 'out_amt_msat', 'fee_msat'], [4, 5, 6]);
+
+/**
+ * Inserts raw rows in stream order (ids are the order failures() and restoreInto() rely on): the
+ * caller fills `row` and calls add(); in bulk, rows are buffered and written ROWS_PER_INSERT at a
+ * time.
+ */
+class RawInserter {
+  readonly row: SqlValue[];
+  private readonly buf: SqlValue[];
+  private n = 0;
+  private many: Statement | undefined;
+  private one: Statement | undefined;
+  private text: Statement | undefined;
+
+  constructor(
+    private readonly prep: (sql: string) => Statement,
+    private readonly sql: RawInsertSql,
+    private readonly bulk: boolean,
+  ) {
+    this.row = new Array<SqlValue>(sql.width).fill(null);
+    this.buf = new Array<SqlValue>(sql.width * ROWS_PER_INSERT).fill(null);
+  }
+
+  /** Queues `row`; `numeric`: its amounts are all numbers (else it goes alone, through U). */
+  add(numeric: boolean): void {
+    const w = this.sql.width;
+    if (!numeric) {
+      this.finish();
+      (this.text ??= this.prep(this.sql.text)).run(this.row);
+      return;
+    }
+    if (!this.bulk) {
+      (this.one ??= this.prep(this.sql.one)).run(this.row);
+      return;
+    }
+    const base = this.n * w;
+    for (let j = 0; j < w; j++) this.buf[base + j] = this.row[j];
+    if (++this.n === ROWS_PER_INSERT) {
+      (this.many ??= this.prep(this.sql.many)).run(this.buf);
+      this.n = 0;
+    }
+  }
+
+  /** Writes the queued rows. */
+  finish(): void {
+    const w = this.sql.width;
+    for (let r = 0; r < this.n; r++) (this.one ??= this.prep(this.sql.one)).run(this.buf.slice(r * w, (r + 1) * w));
+    this.n = 0;
+  }
+}
+
+const MAX_SAFE_SQL = String(Number.MAX_SAFE_INTEGER);
+
+/** SQL of u64ToSql for an exact int64: INTEGER up to 2^53, decimal TEXT above. */
+function u64Sql(e: string): string {
+  return `iif(${e} <= ${MAX_SAFE_SQL}, ${e}, CAST(${e} AS TEXT))`;
+}
+
+/**
+ * A stored roll-up amount SQL adds exactly as sqlToU64 + bigint would: an INTEGER we wrote (at
+ * most 2^53), or decimal TEXT of up to 18 digits (CAST to INTEGER is exact below 2^63, and so is
+ * the sum with one raw amount). Anything else (a REAL, longer TEXT, damage) is left to bigint.
+ */
+function addable(col: string): string {
+  return `(typeof(${col}) = 'integer' AND ${col} BETWEEN 0 AND ${MAX_SAFE_SQL} OR typeof(${col}) = 'text' AND length(${col}) BETWEEN 1 AND 18 AND ${col} NOT GLOB '*[^0-9]*')`;
+}
+
+interface RollupUpsert {
+  table: 'rollup_failures' | 'rollup_successes';
+  /** Adds the raw rows with id >= ?1 to the roll-ups. */
+  upsert: string;
+}
+
+/**
+ * One upsert per raw row, in SQL: no GROUP BY (SQLite's sorter costs more than the upserts) and no
+ * row through JS. The raw amounts are INTEGERs of at most 2^53 (the caller checks), so a new
+ * roll-up row holds what u64ToSql would write; an existing one gets the exact sum. When a stored
+ * value is not addable, count becomes NULL: the NOT NULL constraint fails the statement, and SQLite
+ * undoes all of it (ABORT) for the caller's fallback.
+ */
+function rollupUpsert(table: RollupUpsert['table'], raw: string, keys: string[], values: [string, string], amountCols: [string, string]): RollupUpsert {
+  const [fc, ac] = amountCols;
+  const add = (col: string) => u64Sql(`CAST(${col} AS INTEGER) + excluded.${col}`);
+  return {
+    table,
+    upsert: `INSERT INTO ${table} (${keys.join(', ')}, count, ${fc}, ${ac})
+      SELECT ts_ms / ${DAY_MS}, ${keys.slice(1).join(', ')}, 1, ${values[0]}, ${values[1]} FROM ${raw} WHERE id >= ?1
+      ON CONFLICT (${keys.join(', ')}) DO UPDATE SET
+        count = iif(typeof(count) = 'integer' AND abs(count) < ${MAX_SAFE_SQL} AND ${addable(fc)} AND ${addable(ac)}, count + 1, NULL),
+        ${fc} = ${add(fc)},
+        ${ac} = ${add(ac)}`,
+  };
+}
+
+const ROLLUP_FAILURES = rollupUpsert(
+  'rollup_failures',
+  'failure_events',
+  ['day', 'out_ref', 'in_ref', 'reason_ref'],
+  ['missed_fee_msat', 'iif(missed_fee_msat > 0, out_amt_msat, 0)'],
+  ['missed_fees_msat', 'missed_amount_msat'],
+);
+
+const ROLLUP_SUCCESSES = rollupUpsert('rollup_successes', 'success_events', ['day', 'out_ref', 'in_ref'], ['fee_msat', 'out_amt_msat'], ['fees_msat', 'amount_msat']);
 
 /**
  * SQL for parameter ?i of an amount: sql.js binds a JS number above 2^31 as a REAL (8 bytes); the

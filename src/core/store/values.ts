@@ -5,19 +5,22 @@
  * never converts it). A value up to Number.MAX_SAFE_INTEGER is stored as a number (compact, exact);
  * anything larger is stored as its decimal TEXT. Declaring them INTEGER would be wrong: with INTEGER
  * or NUMERIC affinity SQLite turns the text "18446744073709551615" into a REAL and loses digits.
- * Sums are always done in JS with bigint, never with SQL SUM().
+ * Sums are done in JS with bigint, never with SQL SUM(); the one exception is the roll-up upsert of
+ * store.ts (rollupUpsert), which adds in SQL only values it has checked to be exact in int64 there.
  */
 import type { SqlValue } from 'sql.js';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A non-negative integer for an amount/id column. Single values are uint64; sums (totals, roll-ups)
  * may exceed 2^64 — bigint has no limit, and neither does the decimal TEXT form.
  */
 export function u64ToSql(v: bigint): number | string {
+  // One conversion instead of two comparisons first (this runs for every amount of every row):
+  // Number() is exact up to 2^53 - 1 and rounds anything larger to at least 2^53.
+  const n = Number(v);
+  if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return n;
   if (v < 0n) throw new RangeError(`not a non-negative integer: ${v}`);
-  return v <= MAX_SAFE ? Number(v) : v.toString();
+  return v.toString();
 }
 
 /** Reads a value written by u64ToSql (or a decimal TEXT) back as a bigint; NULL reads as 0. */
