@@ -31,7 +31,15 @@ const common = {
 };
 
 const entries = [
-  { entryPoints: { extension: 'src/extension/extension.ts' }, external: ['vscode'] },
+  // The simulator (the demo node) is its own bundle, required when a demo starts: with its TLS
+  // certificate generator it is ~300 KiB that activation would otherwise parse (issue 7: activation
+  // went past 100 ms). See loadSimulator in src/extension/demo/demoNode.ts.
+  {
+    entryPoints: { extension: 'src/extension/extension.ts' },
+    external: ['vscode', './sim.js'],
+    define: { __SIM_BUNDLE__: JSON.stringify('./sim.js') },
+  },
+  { entryPoints: { sim: 'src/core/sim/index.ts' } },
   { entryPoints: { cli: 'src/cli/cli.ts' }, banner: { js: '#!/usr/bin/env node' } },
 ];
 const webviewEntry = path.join(root, 'src/webview/main.ts');

@@ -15,7 +15,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
 import type { Disposable } from './emitter';
 import type { HtlcMonitor, MonitorState } from './monitor';
 import type { ChannelStats } from './stats';
@@ -57,13 +57,18 @@ export interface HealthStatus {
 const STATES: readonly MonitorState[] = ['idle', 'connecting', 'connected', 'reconnecting', 'stopped', 'failed'];
 
 export class MonitorMetrics implements Disposable {
-  readonly registry = new Registry();
+  readonly registry: PromClient.Registry;
   private readonly now: () => number;
   private readonly subs: Disposable[] = [];
   private connectedAtMs = 0;
   private flushErrors = 0;
 
   constructor(private readonly monitor: HtlcMonitor, private readonly opts: MetricsOptions = {}) {
+    // prom-client is loaded when metrics are turned on, not when the extension activates (issue 7:
+    // its module setup was ~15 ms of activation)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = require('prom-client') as typeof PromClient;
+    this.registry = new Registry();
     this.now = opts.now ?? Date.now;
     const p = opts.prefix ?? 'htlc_monitor_';
     const reg = [this.registry];

@@ -82,6 +82,8 @@ describe('VSIX contents', () => {
       'extension/LICENSE.txt',
       'extension/dist/extension.js',
       'extension/dist/extension.js.LEGAL.txt', // licences of the bundled dependencies
+      'extension/dist/sim.js', // the demo node's simulator, loaded when a demo starts
+      'extension/dist/sim.js.LEGAL.txt',
       'extension/dist/sql-wasm.wasm',
       'extension/media/htlc-monitor.svg',
       'extension/media/icon.png',

@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHostPort, readMacaroon, readTlsCert } from '../../src/core/lnd/config';
-import { classifyGrpcError, LndError } from '../../src/core/lnd/errors';
+import { classifyGrpcError, GrpcStatus, LndError } from '../../src/core/lnd/errors';
 import { Backoff } from '../../src/core/backoff';
 
 function expectConfigError(fn: () => unknown, pattern: RegExp): void {
@@ -132,5 +133,11 @@ describe('connection input', () => {
       assert.ok(hi.next() <= 1200);
       for (let i = 0; i < 20; i++) assert.ok(hi.next() <= 60_000);
     });
+  });
+});
+
+describe('gRPC status codes (errors.ts keeps its own copy so that it does not load grpc-js)', () => {
+  it('are grpc-js\'s numbers', () => {
+    for (const [name, code] of Object.entries(GrpcStatus)) assert.equal(code, grpcStatus[name as keyof typeof grpcStatus], name);
   });
 });

@@ -1,8 +1,8 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { classifyGrpcError, LndError } from './errors';
 import { certAltNames, LndEndpoint, parseHostPort, readMacaroon, readTlsCert } from './config';
-import { loadLndProtos } from './protos';
+import { grpcJs, loadLndProtos } from './protos';
 import type {
   ChannelEdge,
   FeeReportResponse,
@@ -52,7 +52,7 @@ export class LndClient {
   private constructor(endpoint: LndEndpoint, creds: grpc.ChannelCredentials, options: grpc.ChannelOptions, callTimeoutMs: number) {
     this.endpoint = endpoint;
     this.callTimeoutMs = callTimeoutMs;
-    this.client = new grpc.Client(endpoint.target, creds, options);
+    this.client = new (grpcJs().Client)(endpoint.target, creds, options);
     const def = loadLndProtos().packageDefinition;
     this.methods = {
       ...(def['routerrpc.Router'] as unknown as Record<string, MethodDefinition<object, object>>),
@@ -69,12 +69,13 @@ export class LndClient {
     else throw new LndError('config', "No TLS certificate given: pass LND's tls.cert (e.g. ~/.lnd/tls.cert).");
     const macaroonHex = readMacaroon({ path: config.macaroonPath, hex: config.macaroonHex });
 
-    const callCreds = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
-      const md = new grpc.Metadata();
+    const g = grpcJs();
+    const callCreds = g.credentials.createFromMetadataGenerator((_params, callback) => {
+      const md = new g.Metadata();
       md.add('macaroon', macaroonHex);
       callback(null, md);
     });
-    const creds = grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(cert), callCreds);
+    const creds = g.credentials.combineChannelCredentials(g.credentials.createSsl(cert), callCreds);
     const options: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
       // LND's server rejects pings more often than every 5 s; ping every 30 s, even when idle.
@@ -130,7 +131,7 @@ export class LndClient {
       m.requestSerialize as (v: object) => Buffer,
       deserialize ?? (m.responseDeserialize as unknown as (buf: Buffer) => T),
       {},
-      new grpc.Metadata(),
+      new (grpcJs().Metadata)(),
       {},
     );
   }
@@ -157,7 +158,7 @@ export class LndClient {
         m.requestSerialize as (v: object) => Buffer,
         m.responseDeserialize as (b: Buffer) => T,
         request,
-        new grpc.Metadata(),
+        new (grpcJs().Metadata)(),
         { deadline: Date.now() + timeoutMs },
         (err, value) => {
           if (err) reject(classifyGrpcError(err, method, this.endpoint.target, this.certNames));

@@ -1,4 +1,15 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+/**
+ * The gRPC status codes we classify (fixed by the gRPC spec; grpc-js's `status` enum has the same
+ * numbers). Not imported from grpc-js, so that loading this module does not load gRPC.
+ */
+export const GrpcStatus = {
+  CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
+  UNIMPLEMENTED: 12,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /**
  * What went wrong, in terms an operator can act on. `retryable` errors are worth a reconnect with

@@ -40,7 +40,7 @@ export class DemoNode extends Disposable {
 
   async start(opts: DemoOptions = {}): Promise<string> {
     await this.manager.stop();
-    const { LndSimulator } = await import('../../core/sim');
+    const { LndSimulator } = await loadSimulator();
     const seed = opts.seed ?? (Date.now() % 100_000);
     const sim: Simulator = await LndSimulator.start({ seed, eventsPerSecond: opts.eventsPerSecond ?? 40 });
     this.sim = sim;
@@ -57,4 +57,21 @@ export class DemoNode extends Disposable {
     );
     return sim.address;
   }
+}
+
+/** Set by esbuild.mjs in the extension bundle: the simulator's own bundle beside it. */
+declare const __SIM_BUNDLE__: string | undefined;
+
+type SimModule = typeof import('../../core/sim');
+
+/**
+ * The simulator, loaded when a demo starts: in the bundle it is dist/sim.js, kept out of
+ * dist/extension.js so activation does not parse it (~300 KiB with its certificate generator);
+ * run from source (tests), the module itself. Both specifiers are variables on purpose: esbuild
+ * would bundle a literal one even in a branch that never runs.
+ */
+async function loadSimulator(): Promise<SimModule> {
+  const specifier = typeof __SIM_BUNDLE__ === 'string' ? __SIM_BUNDLE__ : '../../core/sim';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(specifier) as SimModule;
 }
