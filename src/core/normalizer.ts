@@ -227,25 +227,7 @@ export class Normalizer {
       const inAmt = u64Big(r.inAmtHi, r.inAmtLo);
       const outAmt = u64Big(r.outAmtHi, r.outAmtLo);
       const reason = reasonKey(r.wireFailure, r.failureDetail);
-      const outcome: FailureOutcome = {
-        kind: 'failure',
-        source: 'link',
-        incomingChanId: this.chanId(r.inChanHi, r.inChanLo),
-        outgoingChanId: this.chanId(r.outChanHi, r.outChanLo),
-        incomingHtlcId: u64Big(r.inHtlcHi, r.inHtlcLo),
-        outgoingHtlcId: u64Big(r.outHtlcHi, r.outHtlcLo),
-        timestampNs: this.timestampNs(r.tsHi, r.tsLo),
-        timestampMs: nsHalvesToMs(r.tsHi, r.tsLo),
-        incomingAmtMsat: inAmt,
-        outgoingAmtMsat: outAmt,
-        missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
-        reason,
-        category: categoryOf(reason),
-        wireFailure: failureCodeName(r.wireFailure),
-        failureDetail: failureDetailName(r.failureDetail),
-        failureString: r.failureString,
-        amountsKnown: r.hasInfo,
-      };
+      const outcome = this.failure(r, 'link', inAmt, outAmt, reason, failureCodeName(r.wireFailure), failureDetailName(r.failureDetail), r.failureString, r.hasInfo);
       return { type: 'outcome', outcome };
     }
     const settle = member === MEMBER_SETTLE;
@@ -276,9 +258,24 @@ export class Normalizer {
       if (this.external !== undefined && this.external.size !== 0 && this.external.take(outcome)) return DUPLICATE;
       return { type: 'outcome', outcome };
     }
-    const outcome: FailureOutcome = {
+    return { type: 'outcome', outcome: this.failure(r, 'downstream', inAmt, outAmt, DOWNSTREAM, '', '', '', known) };
+  }
+
+  /** The failure outcome of the record's circuit (a link failure, or downstream of a forward). */
+  private failure(
+    r: RawHtlcEvent,
+    source: FailureOutcome['source'],
+    inAmt: bigint,
+    outAmt: bigint,
+    reason: string,
+    wireFailure: string,
+    failureDetail: string,
+    failureString: string,
+    amountsKnown: boolean,
+  ): FailureOutcome {
+    return {
       kind: 'failure',
-      source: 'downstream',
+      source,
       incomingChanId: this.chanId(r.inChanHi, r.inChanLo),
       outgoingChanId: this.chanId(r.outChanHi, r.outChanLo),
       incomingHtlcId: u64Big(r.inHtlcHi, r.inHtlcLo),
@@ -288,14 +285,13 @@ export class Normalizer {
       incomingAmtMsat: inAmt,
       outgoingAmtMsat: outAmt,
       missedFeeMsat: forwardFeeMsat(inAmt, outAmt),
-      reason: DOWNSTREAM,
-      category: 'downstream',
-      wireFailure: '',
-      failureDetail: '',
-      failureString: '',
-      amountsKnown: known,
+      reason,
+      category: categoryOf(reason),
+      wireFailure,
+      failureDetail,
+      failureString,
+      amountsKnown,
     };
-    return { type: 'outcome', outcome };
   }
 
   /** hi·2^32 + lo for timestamps: the high half changes every 4.3 s, so its bigint is kept. */

@@ -14,86 +14,6 @@ import { FAILURE_CODE, FAILURE_DETAIL } from '../reasons';
 const EVENT_TYPE = ['UNKNOWN', 'SEND', 'RECEIVE', 'FORWARD'];
 const TWO_32 = 4294967296;
 
-class Reader {
-  pos: number;
-  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
-    this.pos = start;
-  }
-
-  /** Reads a varint as a decimal string, exact for the whole uint64 range. */
-  u64(): string {
-    const buf = this.buf;
-    let lo = 0;
-    let hi = 0;
-    let b: number;
-    let shift = 0;
-    // low 28 bits
-    for (; shift < 28; shift += 7) {
-      b = buf[this.pos++];
-      lo |= (b & 0x7f) << shift;
-      if (b < 0x80) return String(lo >>> 0);
-    }
-    // 5th byte: 4 bits to lo, 3 bits to hi
-    b = buf[this.pos++];
-    lo |= (b & 0x0f) << 28;
-    hi = (b & 0x7f) >> 4;
-    if (b >= 0x80) {
-      for (shift = 3; shift < 32; shift += 7) {
-        b = buf[this.pos++];
-        hi |= (b & 0x7f) << shift;
-        if (b < 0x80) break;
-      }
-      if (b >= 0x80) throw new RangeError('varint too long');
-    }
-    lo >>>= 0;
-    hi >>>= 0;
-    if (hi < 0x200000) return String(hi * TWO_32 + lo);
-    return u64ToDecimal(hi, lo);
-  }
-
-  /** A varint that fits 32 bits (enums, uint32, lengths). */
-  u32(): number {
-    const buf = this.buf;
-    let v = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[this.pos++];
-      if (shift < 32) v |= (b & 0x7f) << shift;
-      shift += 7;
-      if (shift > 70) throw new RangeError('varint too long');
-    } while (b >= 0x80);
-    return v >>> 0;
-  }
-
-  /** Enums are int32: a negative value arrives as a 10-byte varint. */
-  enumValue(): number {
-    return this.u32() | 0;
-  }
-
-  skip(wireType: number): void {
-    switch (wireType) {
-      case 0:
-        while (this.buf[this.pos++] >= 0x80);
-        break;
-      case 1:
-        this.pos += 8;
-        break;
-      case 2: {
-        const len = this.u32();
-        this.pos += len;
-        break;
-      }
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw new RangeError(`unsupported wire type ${wireType}`);
-    }
-    if (this.pos > this.end) throw new RangeError('truncated message');
-  }
-}
-
 /**
  * hi·2^32 + lo in decimal without BigInt (issue 7, measured: channel ids are above 2^53, and the
  * BigInt round trip cost ~0.3 µs per id). 2^32 = 4294·10^6 + 967296, so the value is
@@ -131,24 +51,16 @@ function readInfo(r: Reader, end: number): HtlcInfo {
     switch (tag) {
       case 0x08: info.incoming_timelock = r.u32(); break;
       case 0x10: info.outgoing_timelock = r.u32(); break;
-      case 0x18: info.incoming_amt_msat = r.u64(); break;
-      case 0x20: info.outgoing_amt_msat = r.u64(); break;
+      case 0x18: info.incoming_amt_msat = r.u64Str(); break;
+      case 0x20: info.outgoing_amt_msat = r.u64Str(); break;
       default: r.skip(tag & 7);
     }
   }
   return info;
 }
 
-/** Reads an embedded message body; returns the end offset after checking bounds. */
-function bodyEnd(r: Reader): number {
-  const len = r.u32();
-  const end = r.pos + len;
-  if (end > r.end) throw new RangeError('truncated message');
-  return end;
-}
-
 export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
-  const r = new Reader(buf, 0, buf.length);
+  const r = new Reader().reset(buf);
   const ev: HtlcEvent = {
     incoming_channel_id: '0',
     outgoing_channel_id: '0',
@@ -160,18 +72,18 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
   while (r.pos < r.end) {
     const tag = r.u32();
     switch (tag) {
-      case 0x08: ev.incoming_channel_id = r.u64(); break;
-      case 0x10: ev.outgoing_channel_id = r.u64(); break;
-      case 0x18: ev.incoming_htlc_id = r.u64(); break;
-      case 0x20: ev.outgoing_htlc_id = r.u64(); break;
-      case 0x28: ev.timestamp_ns = r.u64(); break;
-      case 0x30: ev.event_type = enumName(EVENT_TYPE, r.enumValue()); break;
+      case 0x08: ev.incoming_channel_id = r.u64Str(); break;
+      case 0x10: ev.outgoing_channel_id = r.u64Str(); break;
+      case 0x18: ev.incoming_htlc_id = r.u64Str(); break;
+      case 0x20: ev.outgoing_htlc_id = r.u64Str(); break;
+      case 0x28: ev.timestamp_ns = r.u64Str(); break;
+      case 0x30: ev.event_type = enumName(EVENT_TYPE, (r.u32() | 0)); break;
       case 0x3a: { // forward_event
-        const end = bodyEnd(r);
+        const end = r.bodyEnd();
         let info: HtlcInfo | null = null;
         while (r.pos < end) {
           const t = r.u32();
-          if (t === 0x0a) info = readInfo(r, bodyEnd(r));
+          if (t === 0x0a) info = readInfo(r, r.bodyEnd());
           else r.skip(t & 7);
         }
         clearOneof(ev);
@@ -180,19 +92,19 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
         break;
       }
       case 0x42: { // forward_fail_event
-        r.pos = bodyEnd(r);
+        r.pos = r.bodyEnd();
         clearOneof(ev);
         ev.forward_fail_event = {};
         ev.event = 'forward_fail_event';
         break;
       }
       case 0x4a: { // settle_event
-        const end = bodyEnd(r);
+        const end = r.bodyEnd();
         let preimage = Buffer.alloc(0);
         while (r.pos < end) {
           const t = r.u32();
           if (t === 0x0a) {
-            const e = bodyEnd(r);
+            const e = r.bodyEnd();
             preimage = Buffer.from(buf.subarray(r.pos, e));
             r.pos = e;
           } else r.skip(t & 7);
@@ -203,16 +115,16 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
         break;
       }
       case 0x52: { // link_fail_event
-        const end = bodyEnd(r);
+        const end = r.bodyEnd();
         const lf = { info: null as HtlcInfo | null, wire_failure: 'RESERVED' as string | number, failure_detail: 'UNKNOWN' as string | number, failure_string: '' };
         while (r.pos < end) {
           const t = r.u32();
           switch (t) {
-            case 0x0a: lf.info = readInfo(r, bodyEnd(r)); break;
-            case 0x10: lf.wire_failure = enumName(FAILURE_CODE, r.enumValue()); break;
-            case 0x18: lf.failure_detail = enumName(FAILURE_DETAIL, r.enumValue()); break;
+            case 0x0a: lf.info = readInfo(r, r.bodyEnd()); break;
+            case 0x10: lf.wire_failure = enumName(FAILURE_CODE, (r.u32() | 0)); break;
+            case 0x18: lf.failure_detail = enumName(FAILURE_DETAIL, (r.u32() | 0)); break;
             case 0x22: {
-              const e = bodyEnd(r);
+              const e = r.bodyEnd();
               lf.failure_string = Buffer.from(buf.buffer, buf.byteOffset + r.pos, e - r.pos).toString('utf8');
               r.pos = e;
               break;
@@ -226,14 +138,14 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
         break;
       }
       case 0x5a: { // subscribed_event
-        r.pos = bodyEnd(r);
+        r.pos = r.bodyEnd();
         clearOneof(ev);
         ev.subscribed_event = {};
         ev.event = 'subscribed_event';
         break;
       }
       case 0x62: { // final_htlc_event
-        const end = bodyEnd(r);
+        const end = r.bodyEnd();
         const fe = { settled: false, offchain: false };
         while (r.pos < end) {
           const t = r.u32();
@@ -322,13 +234,29 @@ export class RawHtlcEvent {
   }
 }
 
-/** The varint reader of the hot path: one per process, a uint64 lands in `hi`/`lo`. */
-class RawReader {
+/**
+ * The protobuf reader of both decoders: a uint64 lands in `hi`/`lo` (u64) or becomes a decimal
+ * string (u64Str). The hot path keeps one per process.
+ */
+class Reader {
   buf: Uint8Array = new Uint8Array(0);
   pos = 0;
   end = 0;
   hi = 0;
   lo = 0;
+
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+    return this;
+  }
+
+  /** A uint64 as proto-loader's `longs: String` gives it, exact over the whole range. */
+  u64Str(): string {
+    this.u64();
+    return this.hi < 0x200000 ? String(this.hi * TWO_32 + this.lo) : u64ToDecimal(this.hi, this.lo);
+  }
 
   u64(): void {
     const buf = this.buf;
@@ -421,17 +349,14 @@ class RawReader {
   }
 }
 
-const raw = new RawReader();
+const raw = new Reader();
 
 /**
  * Reads one routerrpc.HtlcEvent into `rec` (reset first). Throws RangeError on a malformed
  * message, like decodeHtlcEvent. Unknown fields and unknown oneof members are skipped.
  */
 export function readHtlcEvent(buf: Uint8Array, rec: RawHtlcEvent): void {
-  const r = raw;
-  r.buf = buf;
-  r.pos = 0;
-  r.end = buf.length;
+  const r = raw.reset(buf);
   rec.reset();
   try {
     while (r.pos < r.end) {
