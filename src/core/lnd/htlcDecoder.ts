@@ -13,6 +13,7 @@ import { FAILURE_CODE, FAILURE_DETAIL } from '../reasons';
 
 const EVENT_TYPE = ['UNKNOWN', 'SEND', 'RECEIVE', 'FORWARD'];
 const TWO_32 = 4294967296;
+const EMPTY = new Uint8Array(0);
 
 /**
  * hi·2^32 + lo in decimal without BigInt (issue 7, measured: channel ids are above 2^53, and the
@@ -77,7 +78,7 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
       case 0x18: ev.incoming_htlc_id = r.u64Str(); break;
       case 0x20: ev.outgoing_htlc_id = r.u64Str(); break;
       case 0x28: ev.timestamp_ns = r.u64Str(); break;
-      case 0x30: ev.event_type = enumName(EVENT_TYPE, (r.u32() | 0)); break;
+      case 0x30: ev.event_type = enumName(EVENT_TYPE, r.enumValue()); break;
       case 0x3a: { // forward_event
         const end = r.bodyEnd();
         let info: HtlcInfo | null = null;
@@ -121,14 +122,9 @@ export function decodeHtlcEvent(buf: Uint8Array): HtlcEvent {
           const t = r.u32();
           switch (t) {
             case 0x0a: lf.info = readInfo(r, r.bodyEnd()); break;
-            case 0x10: lf.wire_failure = enumName(FAILURE_CODE, (r.u32() | 0)); break;
-            case 0x18: lf.failure_detail = enumName(FAILURE_DETAIL, (r.u32() | 0)); break;
-            case 0x22: {
-              const e = r.bodyEnd();
-              lf.failure_string = Buffer.from(buf.buffer, buf.byteOffset + r.pos, e - r.pos).toString('utf8');
-              r.pos = e;
-              break;
-            }
+            case 0x10: lf.wire_failure = enumName(FAILURE_CODE, r.enumValue()); break;
+            case 0x18: lf.failure_detail = enumName(FAILURE_DETAIL, r.enumValue()); break;
+            case 0x22: lf.failure_string = r.string(); break;
             default: r.skip(t & 7);
           }
         }
@@ -239,7 +235,7 @@ export class RawHtlcEvent {
  * string (u64Str). The hot path keeps one per process.
  */
 class Reader {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   pos = 0;
   end = 0;
   hi = 0;
@@ -300,6 +296,19 @@ class Reader {
       if (shift > 70) throw new RangeError('varint too long');
     } while (b >= 0x80);
     return v >>> 0;
+  }
+
+  /** Enums are int32: a negative value arrives as a 10-byte varint. */
+  enumValue(): number {
+    return this.u32() | 0;
+  }
+
+  /** A length-delimited UTF-8 string field. */
+  string(): string {
+    const e = this.bodyEnd();
+    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, e - this.pos).toString('utf8');
+    this.pos = e;
+    return s;
   }
 
   bodyEnd(): number {
@@ -367,7 +376,7 @@ export function readHtlcEvent(buf: Uint8Array, rec: RawHtlcEvent): void {
         case 0x18: r.u64(); rec.inHtlcHi = r.hi; rec.inHtlcLo = r.lo; break;
         case 0x20: r.u64(); rec.outHtlcHi = r.hi; rec.outHtlcLo = r.lo; break;
         case 0x28: r.u64(); rec.tsHi = r.hi; rec.tsLo = r.lo; break;
-        case 0x30: rec.eventType = r.u32() | 0; break;
+        case 0x30: rec.eventType = r.enumValue(); break;
         case 0x3a: { // forward_event
           const end = r.bodyEnd();
           rec.clearMember();
@@ -397,14 +406,9 @@ export function readHtlcEvent(buf: Uint8Array, rec: RawHtlcEvent): void {
             const t = r.u32();
             switch (t) {
               case 0x0a: r.info(rec, r.bodyEnd()); break;
-              case 0x10: rec.wireFailure = r.u32() | 0; break;
-              case 0x18: rec.failureDetail = r.u32() | 0; break;
-              case 0x22: {
-                const e = r.bodyEnd();
-                rec.failureString = Buffer.from(buf.buffer, buf.byteOffset + r.pos, e - r.pos).toString('utf8');
-                r.pos = e;
-                break;
-              }
+              case 0x10: rec.wireFailure = r.enumValue(); break;
+              case 0x18: rec.failureDetail = r.enumValue(); break;
+              case 0x22: rec.failureString = r.string(); break;
               default: r.skip(t & 7);
             }
           }
@@ -432,4 +436,3 @@ export function readHtlcEvent(buf: Uint8Array, rec: RawHtlcEvent): void {
   }
 }
 
-const EMPTY = new Uint8Array(0);
