@@ -67,7 +67,7 @@ export interface NormalizerOptions {
   dedupeMax?: number;
   /** How long an event key is remembered for de-duplication, in ms. Default 2 h. */
   dedupeTtlMs?: number;
-  /** Distinct channel ids given numeric circuit keys (default 65,536); past that, string keys. */
+  /** Distinct channel ids given a slot (default 65,536); past that the slot table, and the circuits it keyed, start afresh. */
   maxChannelSlots?: number;
 }
 
@@ -128,10 +128,10 @@ export class Normalizer {
   private readonly rec = new RawHtlcEvent();
   // (channel id hi, lo, htlc id hi) -> slot: open addressing over uint32s (slot + 1; 0 = empty).
   // A circuit is (slot, htlc id lo); almost every htlc id has hi = 0, so a slot is a channel.
-  private tableHi = new Uint32Array(1024);
-  private tableLo = new Uint32Array(1024);
-  private tableX = new Uint32Array(1024);
-  private tableSlot = new Int32Array(1024);
+  private tableHi!: Uint32Array;
+  private tableLo!: Uint32Array;
+  private tableX!: Uint32Array;
+  private tableSlot!: Int32Array;
   private chanIds: bigint[] = [];
   private readonly maxSlots: number;
   private tsHi = 0;
@@ -150,6 +150,7 @@ export class Normalizer {
       width: 1,
     });
     this.maxSlots = opts.maxChannelSlots ?? 65_536;
+    this.newSlotTable(SLOT_TABLE_START);
   }
 
   get pendingForwards(): number {
@@ -158,9 +159,7 @@ export class Normalizer {
 
   /** Whether a settle of this incoming circuit was counted recently. */
   hasSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
-    const htlcHi = Number(incomingHtlcId >> 32n);
-    const slot = this.slotOf(Number(incomingChanId >> 32n), Number(incomingChanId & MASK_32), htlcHi);
-    const i = this.seen.find(slot, Number(incomingHtlcId & MASK_32), Date.now());
+    const i = this.seen.find(this.circuitSlot(incomingChanId, incomingHtlcId), lo32(incomingHtlcId), Date.now());
     return i >= 0 && (this.seen.value(i, 0) & SEEN_SETTLE) !== 0;
   }
 
@@ -169,8 +168,7 @@ export class Normalizer {
    * settle of the same circuit is a duplicate. Returns false when it was already counted.
    */
   markSettle(incomingChanId: bigint, incomingHtlcId: bigint): boolean {
-    const slot = this.slotOf(Number(incomingChanId >> 32n), Number(incomingChanId & MASK_32), Number(incomingHtlcId >> 32n));
-    return !this.isDuplicate(slot, Number(incomingHtlcId & MASK_32), SEEN_SETTLE, Date.now());
+    return !this.isDuplicate(this.circuitSlot(incomingChanId, incomingHtlcId), lo32(incomingHtlcId), SEEN_SETTLE, Date.now());
   }
 
   /**
@@ -331,61 +329,65 @@ export class Normalizer {
    * the circuits keyed by the old slots are forgotten with it: memory stays bounded.
    */
   private slotOf(hi: number, lo: number, x: number): number {
-    let mask = this.tableSlot.length - 1;
-    let i = slotHash(hi, lo, x) & mask;
-    for (;;) {
-      const s = this.tableSlot[i];
-      if (s === 0) break;
-      if (this.tableLo[i] === lo && this.tableHi[i] === hi && this.tableX[i] === x) return s - 1;
-      i = (i + 1) & mask;
+    const mask = this.tableSlot.length - 1;
+    for (let i = slotHash(hi, lo, x) & mask; this.tableSlot[i] !== 0; i = (i + 1) & mask) {
+      if (this.tableLo[i] === lo && this.tableHi[i] === hi && this.tableX[i] === x) return this.tableSlot[i] - 1;
     }
     if (this.chanIds.length >= this.maxSlots) {
       this.slotResets++;
-      this.tableHi = new Uint32Array(1024);
-      this.tableLo = new Uint32Array(1024);
-      this.tableX = new Uint32Array(1024);
-      this.tableSlot = new Int32Array(1024);
+      this.newSlotTable(SLOT_TABLE_START);
       this.chanIds = [];
       this.clear();
-      mask = 1023;
-      i = slotHash(hi, lo, x) & mask;
+    } else if ((this.chanIds.length + 1) * 2 > this.tableSlot.length) {
+      this.growSlotTable();
     }
     const slot = this.chanIds.length;
     this.chanIds.push(u64Big(hi, lo));
-    if ((slot + 1) * 2 > mask + 1) {
-      this.grow();
-      mask = this.tableSlot.length - 1;
-      i = slotHash(hi, lo, x) & mask;
-      while (this.tableSlot[i] !== 0) i = (i + 1) & mask;
-    }
-    this.tableHi[i] = hi;
-    this.tableLo[i] = lo;
-    this.tableX[i] = x;
-    this.tableSlot[i] = slot + 1;
+    this.placeSlot(hi, lo, x, slot + 1);
     return slot;
   }
 
-  private grow(): void {
-    const oldHi = this.tableHi;
-    const oldLo = this.tableLo;
-    const oldX = this.tableX;
-    const oldSlot = this.tableSlot;
-    const size = oldSlot.length * 2;
+  /** The slot of an incoming circuit given as bigints (ForwardingHistory's settles). */
+  private circuitSlot(chanId: bigint, htlcId: bigint): number {
+    return this.slotOf(hi32(chanId), lo32(chanId), hi32(htlcId));
+  }
+
+  private newSlotTable(size: number): void {
     this.tableHi = new Uint32Array(size);
     this.tableLo = new Uint32Array(size);
     this.tableX = new Uint32Array(size);
     this.tableSlot = new Int32Array(size);
-    const mask = size - 1;
-    for (let j = 0; j < oldSlot.length; j++) {
-      if (oldSlot[j] === 0) continue;
-      let i = slotHash(oldHi[j], oldLo[j], oldX[j]) & mask;
-      while (this.tableSlot[i] !== 0) i = (i + 1) & mask;
-      this.tableHi[i] = oldHi[j];
-      this.tableLo[i] = oldLo[j];
-      this.tableX[i] = oldX[j];
-      this.tableSlot[i] = oldSlot[j];
-    }
   }
+
+  private growSlotTable(): void {
+    const hi = this.tableHi;
+    const lo = this.tableLo;
+    const x = this.tableX;
+    const slot = this.tableSlot;
+    this.newSlotTable(slot.length * 2);
+    for (let j = 0; j < slot.length; j++) if (slot[j] !== 0) this.placeSlot(hi[j], lo[j], x[j], slot[j]);
+  }
+
+  /** Writes a key and its stored slot (slot + 1) into the first free cell of its probe run. */
+  private placeSlot(hi: number, lo: number, x: number, stored: number): void {
+    const mask = this.tableSlot.length - 1;
+    let i = slotHash(hi, lo, x) & mask;
+    while (this.tableSlot[i] !== 0) i = (i + 1) & mask;
+    this.tableHi[i] = hi;
+    this.tableLo[i] = lo;
+    this.tableX[i] = x;
+    this.tableSlot[i] = stored;
+  }
+}
+
+const SLOT_TABLE_START = 1024;
+
+function hi32(x: bigint): number {
+  return Number(x >> 32n);
+}
+
+function lo32(x: bigint): number {
+  return Number(x & MASK_32);
 }
 
 function slotHash(hi: number, lo: number, x: number): number {
@@ -410,20 +412,20 @@ function fromObject(ev: HtlcEvent, rec: RawHtlcEvent): void {
   rec.eventType = ev.event_type === 'FORWARD' || ev.event_type === EVENT_TYPE_FORWARD ? EVENT_TYPE_FORWARD : -1;
   if (rec.member === MEMBER_SUBSCRIBED || rec.member === MEMBER_FINAL || rec.eventType !== EVENT_TYPE_FORWARD) return;
   let x = parseU64(ev.incoming_channel_id);
-  rec.inChanHi = Number(x >> 32n);
-  rec.inChanLo = Number(x & MASK_32);
+  rec.inChanHi = hi32(x);
+  rec.inChanLo = lo32(x);
   x = parseU64(ev.outgoing_channel_id);
-  rec.outChanHi = Number(x >> 32n);
-  rec.outChanLo = Number(x & MASK_32);
+  rec.outChanHi = hi32(x);
+  rec.outChanLo = lo32(x);
   x = parseU64(ev.incoming_htlc_id);
-  rec.inHtlcHi = Number(x >> 32n);
-  rec.inHtlcLo = Number(x & MASK_32);
+  rec.inHtlcHi = hi32(x);
+  rec.inHtlcLo = lo32(x);
   x = parseU64(ev.outgoing_htlc_id);
-  rec.outHtlcHi = Number(x >> 32n);
-  rec.outHtlcLo = Number(x & MASK_32);
+  rec.outHtlcHi = hi32(x);
+  rec.outHtlcLo = lo32(x);
   x = parseU64(ev.timestamp_ns);
-  rec.tsHi = Number(x >> 32n);
-  rec.tsLo = Number(x & MASK_32);
+  rec.tsHi = hi32(x);
+  rec.tsLo = lo32(x);
   let info: HtlcInfo | null | undefined;
   if (rec.member === MEMBER_FORWARD) info = ev.forward_event?.info;
   else if (rec.member === MEMBER_LINK_FAIL) {
@@ -436,17 +438,16 @@ function fromObject(ev: HtlcEvent, rec: RawHtlcEvent): void {
   if (info != null) {
     rec.hasInfo = true;
     x = parseU64(info.incoming_amt_msat);
-    rec.inAmtHi = Number(x >> 32n);
-    rec.inAmtLo = Number(x & MASK_32);
+    rec.inAmtHi = hi32(x);
+    rec.inAmtLo = lo32(x);
     x = parseU64(info.outgoing_amt_msat);
-    rec.outAmtHi = Number(x >> 32n);
-    rec.outAmtLo = Number(x & MASK_32);
+    rec.outAmtHi = hi32(x);
+    rec.outAmtLo = lo32(x);
   }
 }
 
-const MEMBERS = ['forward_event', 'forward_fail_event', 'settle_event', 'link_fail_event', 'subscribed_event', 'final_htlc_event'] as const;
-
+/** The oneof member that is set, when a decoder did not name it in `event`. */
 function memberOf(ev: HtlcEvent): string | undefined {
-  for (const m of MEMBERS) if (ev[m] != null) return m;
+  for (const m of Object.keys(MEMBER_OF)) if ((ev as unknown as Record<string, unknown>)[m] != null) return m;
   return undefined;
 }
