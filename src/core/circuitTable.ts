@@ -39,16 +39,16 @@ export class CircuitTable {
   readonly width: number;
   private readonly onRemove: ((why: CircuitRemoval) => void) | undefined;
   // the ring: entries between head and tail (ring indexes, tail exclusive), holes where removed
-  private cap: number;
-  private ringSlot: Int32Array;
-  private ringHtlc: Uint32Array;
-  private ringTime: Float64Array;
-  private ringVal: Uint32Array;
+  private cap = 0;
+  private ringSlot!: Int32Array;
+  private ringHtlc!: Uint32Array;
+  private ringTime!: Float64Array;
+  private ringVal!: Uint32Array;
   private head = 0;
   private used = 0; // ring cells from head to tail, holes included
   private live = 0;
   // the index: a ring index or EMPTY; twice the ring's capacity, so at most half full
-  private index: Int32Array;
+  private index!: Int32Array;
 
   constructor(opts: CircuitTableOptions) {
     if (!(opts.max >= 1)) throw new RangeError('max must be at least 1');
@@ -56,12 +56,7 @@ export class CircuitTable {
     this.ttlMs = opts.ttlMs;
     this.width = opts.width;
     this.onRemove = opts.onRemove;
-    this.cap = 64;
-    this.ringSlot = new Int32Array(this.cap);
-    this.ringHtlc = new Uint32Array(this.cap);
-    this.ringTime = new Float64Array(this.cap);
-    this.ringVal = new Uint32Array(this.cap * this.width);
-    this.index = new Int32Array(this.cap * 2).fill(EMPTY);
+    this.resize(64);
   }
 
   get size(): number {
@@ -111,10 +106,7 @@ export class CircuitTable {
     this.ringHtlc[i] = htlc;
     this.ringTime[i] = now;
     this.ringVal.fill(0, i * this.width, (i + 1) * this.width);
-    const mask = this.index.length - 1;
-    let h = hashOf(slot, htlc) & mask;
-    while (this.index[h] !== EMPTY) h = (h + 1) & mask;
-    this.index[h] = i;
+    this.indexEntry(i);
     return i;
   }
 
@@ -124,7 +116,6 @@ export class CircuitTable {
   }
 
   clear(): void {
-    this.ringSlot.fill(HOLE);
     this.index.fill(EMPTY);
     this.head = 0;
     this.used = 0;
@@ -133,8 +124,8 @@ export class CircuitTable {
 
   /** Removes the oldest entries while more than `max - room` are kept or the oldest has expired. */
   private trim(now: number, room: number): void {
+    // while entries are kept, head is one of them: removeAt moves it past the holes behind it
     while (this.live > 0) {
-      while (this.ringSlot[this.head] === HOLE) this.advanceHead();
       const i = this.head;
       let why: CircuitRemoval;
       if (this.live + room > this.max) why = 'evict';
@@ -210,19 +201,15 @@ export class CircuitTable {
     this.ringVal = val;
     this.head = 0;
     this.used = n;
-    this.index = new Int32Array(cap * 2);
-    this.rebuildIndex();
+    this.index = new Int32Array(cap * 2).fill(EMPTY);
+    for (let i = 0; i < n; i++) this.indexEntry(i);
   }
 
-  private rebuildIndex(): void {
-    this.index.fill(EMPTY);
+  /** Puts ring index i into the first free cell of its probe run. */
+  private indexEntry(i: number): void {
     const mask = this.index.length - 1;
-    for (let k = 0; k < this.used; k++) {
-      const i = (this.head + k) & (this.cap - 1);
-      if (this.ringSlot[i] === HOLE) continue;
-      let h = hashOf(this.ringSlot[i], this.ringHtlc[i]) & mask;
-      while (this.index[h] !== EMPTY) h = (h + 1) & mask;
-      this.index[h] = i;
-    }
+    let h = hashOf(this.ringSlot[i], this.ringHtlc[i]) & mask;
+    while (this.index[h] !== EMPTY) h = (h + 1) & mask;
+    this.index[h] = i;
   }
 }
