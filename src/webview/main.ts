@@ -141,8 +141,10 @@ function bucketLabel(ms: number, bucketMs: number): string {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
+const compactFormat = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
 function compactNumber(v: number): string {
-  return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(v);
+  return compactFormat.format(v);
 }
 
 function baseOptions(p: Palette, stacked: boolean, horizontal: boolean): ChartConfiguration<'bar', number[], string>['options'] {
