@@ -411,11 +411,12 @@ export class HtlcStore implements Disposable {
 
   /** Rows and sizes, for status displays and the benchmark. */
   get sizes(): StoreSizes {
+    const rollups = this.rollupRows();
     return {
       rawFailures: this.counts.failure_events + this.pendingFailures.length,
       rawSuccesses: this.counts.success_events + this.pendingSuccesses.length,
-      rollupFailureRows: this.rollupRows().rollup_failures,
-      rollupSuccessRows: this.rollupRows().rollup_successes,
+      rollupFailureRows: rollups.rollup_failures,
+      rollupSuccessRows: rollups.rollup_successes,
       channels: this.totals.size,
       pending: this.pendingFailures.length + this.pendingSuccesses.length,
       fileBytes: this.fileBytes,
