@@ -783,25 +783,16 @@ export class HtlcStore implements Disposable {
     ins.finish();
     this.counts.failure_events += failures.length;
     if (bulk && sqlRollups && this.rollupInSql(ROLLUP_FAILURES, firstId)) return;
-    const rollF = new Map<string, { day: number; out: number; inn: number; reason: number; count: number; fees: bigint; amt: bigint }>();
+    const sums = new RollupSums();
     for (const o of failures) {
-      const out = this.refOf(o.outgoingChanId, newRefs);
-      const inn = this.refOf(o.incomingChanId, newRefs);
-      const reason = this.strOf(o.reason);
-      const day = dayOf(o.timestampMs);
-      const k = `${day}|${out}|${inn}|${reason}`;
-      let a = rollF.get(k);
-      if (!a) rollF.set(k, (a = { day, out, inn, reason, count: 0, fees: 0n, amt: 0n }));
-      a.count++;
-      a.fees += o.missedFeeMsat;
-      if (o.missedFeeMsat > 0n) a.amt += o.outgoingAmtMsat;
+      const key = [dayOf(o.timestampMs), this.refOf(o.outgoingChanId, newRefs), this.refOf(o.incomingChanId, newRefs), this.strOf(o.reason)];
+      sums.add(key, o.missedFeeMsat, o.missedFeeMsat > 0n ? o.outgoingAmtMsat : 0n);
     }
-    const get = prep('SELECT count, missed_fees_msat, missed_amount_msat FROM rollup_failures WHERE day = ? AND out_ref = ? AND in_ref = ? AND reason_ref = ?');
-    const put = prep(`INSERT OR REPLACE INTO rollup_failures (day, out_ref, in_ref, reason_ref, count, missed_fees_msat, missed_amount_msat)
-        VALUES (?1, ?2, ?3, ?4, ?5, ${U(6)}, ${U(7)})`);
-    for (const a of rollF.values()) {
-      if (addToRollup(get, put, [a.day, a.out, a.inn, a.reason], a)) this.counts.rollup_failures++;
-    }
+    this.counts.rollup_failures += sums.addTo(
+      prep('SELECT count, missed_fees_msat, missed_amount_msat FROM rollup_failures WHERE day = ? AND out_ref = ? AND in_ref = ? AND reason_ref = ?'),
+      prep(`INSERT OR REPLACE INTO rollup_failures (day, out_ref, in_ref, reason_ref, count, missed_fees_msat, missed_amount_msat)
+        VALUES (?1, ?2, ?3, ?4, ?5, ${U(6)}, ${U(7)})`),
+    );
   }
 
   /** As insertFailures. */
@@ -827,23 +818,14 @@ export class HtlcStore implements Disposable {
     ins.finish();
     this.counts.success_events += successes.length;
     if (bulk && sqlRollups && this.rollupInSql(ROLLUP_SUCCESSES, firstId)) return;
-    const rollS = new Map<string, { day: number; out: number; inn: number; count: number; fees: bigint; amt: bigint }>();
+    const sums = new RollupSums();
     for (const o of successes) {
-      const out = this.refOf(o.outgoingChanId, newRefs);
-      const inn = this.refOf(o.incomingChanId, newRefs);
-      const day = dayOf(o.timestampMs);
-      const k = `${day}|${out}|${inn}`;
-      let a = rollS.get(k);
-      if (!a) rollS.set(k, (a = { day, out, inn, count: 0, fees: 0n, amt: 0n }));
-      a.count++;
-      a.fees += o.feeMsat;
-      a.amt += o.outgoingAmtMsat;
+      sums.add([dayOf(o.timestampMs), this.refOf(o.outgoingChanId, newRefs), this.refOf(o.incomingChanId, newRefs)], o.feeMsat, o.outgoingAmtMsat);
     }
-    const get = prep('SELECT count, fees_msat, amount_msat FROM rollup_successes WHERE day = ? AND out_ref = ? AND in_ref = ?');
-    const put = prep(`INSERT OR REPLACE INTO rollup_successes (day, out_ref, in_ref, count, fees_msat, amount_msat) VALUES (?1, ?2, ?3, ?4, ${U(5)}, ${U(6)})`);
-    for (const a of rollS.values()) {
-      if (addToRollup(get, put, [a.day, a.out, a.inn], a)) this.counts.rollup_successes++;
-    }
+    this.counts.rollup_successes += sums.addTo(
+      prep('SELECT count, fees_msat, amount_msat FROM rollup_successes WHERE day = ? AND out_ref = ? AND in_ref = ?'),
+      prep(`INSERT OR REPLACE INTO rollup_successes (day, out_ref, in_ref, count, fees_msat, amount_msat) VALUES (?1, ?2, ?3, ?4, ${U(5)}, ${U(6)})`),
+    );
   }
 
   /**
@@ -1670,6 +1652,27 @@ interface PairAcc {
   successes: number;
   earned: Sum;
   forwarded: Sum;
+}
+
+/** A batch's (count, fees, amount) per roll-up key (day and refs), summed in bigint. */
+class RollupSums {
+  private readonly sums = new Map<string, { key: number[]; count: number; fees: bigint; amt: bigint }>();
+
+  add(key: number[], fees: bigint, amt: bigint): void {
+    const k = key.join('|');
+    let a = this.sums.get(k);
+    if (!a) this.sums.set(k, (a = { key, count: 0, fees: 0n, amt: 0n }));
+    a.count++;
+    a.fees += fees;
+    a.amt += amt;
+  }
+
+  /** Adds every key's sums to its roll-up row (addToRollup); returns how many rows are new. */
+  addTo(get: Statement, put: Statement): number {
+    let added = 0;
+    for (const a of this.sums.values()) if (addToRollup(get, put, a.key, a)) added++;
+    return added;
+  }
 }
 
 /**
