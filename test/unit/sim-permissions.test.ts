@@ -18,6 +18,7 @@ import {
   encodeMacaroon,
   macaroonPermissions,
   macaroonSignature,
+  policyPackageDefinition,
 } from '../../src/core/sim';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -33,6 +34,7 @@ const LND_TABLE: Record<string, string[]> = {
   '/lnrpc.Lightning/GetChanInfo': ['info:read'],
   '/lnrpc.Lightning/GetNodeInfo': ['info:read'],
   '/lnrpc.Lightning/FeeReport': ['offchain:read'],
+  '/lnrpc.Lightning/UpdateChannelPolicy': ['offchain:write'],
   '/lnrpc.Lightning/ForwardingHistory': ['offchain:read'],
   '/routerrpc.Router/SubscribeHtlcEvents': ['offchain:read'],
 };
@@ -85,14 +87,17 @@ describe('simulator: LND macaroons and permissions', function () {
     );
     const ln = new lnrpc.Lightning(s.address, creds) as any;
     const router = new routerrpc.Router(s.address, creds) as any;
-    open.push(ln, router);
-    return { ln, router };
+    const Policy = (grpc.loadPackageDefinition(policyPackageDefinition()) as any).lnrpc.Lightning;
+    const policy = new Policy(s.address, creds) as any;
+    open.push(ln, router, policy);
+    return { ln, router, policy };
   }
 
   function request(method: string, s = sim): object {
     const ch = s.channels[0]!;
     if (method === 'GetChanInfo') return { chan_id: ch.chanIdStr };
     if (method === 'GetNodeInfo') return { pub_key: ch.peerPubkey };
+    if (method === 'UpdateChannelPolicy') return { global: true, base_fee_msat: '1000', fee_rate_ppm: 100, time_lock_delta: 80 };
     return {};
   }
 
@@ -109,8 +114,9 @@ describe('simulator: LND macaroons and permissions', function () {
         st.on('error', (e: grpc.ServiceError) => resolve(e.code === grpc.status.CANCELLED ? 'ok' : `${e.code}: ${e.details}`));
       });
     }
+    const svc = method === 'UpdateChannelPolicy' ? c.policy : c.ln;
     return new Promise((resolve) => {
-      c.ln[method](request(method, s), { deadline: Date.now() + 5000 }, (e: grpc.ServiceError | null) => resolve(e ? `${e.code}: ${e.details}` : 'ok'));
+      svc[method](request(method, s), { deadline: Date.now() + 5000 }, (e: grpc.ServiceError | null) => resolve(e ? `${e.code}: ${e.details}` : 'ok'));
     });
   }
 
@@ -120,7 +126,8 @@ describe('simulator: LND macaroons and permissions', function () {
     const table = Object.fromEntries(Object.entries(LND_METHOD_PERMISSIONS).map(([m, ops]) => [m, ops.map((o) => `${o.entity}:${o.action}`)]));
     assert.deepEqual(table, LND_TABLE);
     const { lnrpc, routerrpc } = loadLndProtos();
-    const served = [...Object.values(lnrpc.Lightning.service), ...Object.values(routerrpc.Router.service)].map((d) => d.path).sort();
+    const simOnly = policyPackageDefinition()['lnrpc.Lightning'] as grpc.ServiceDefinition;
+    const served = [...Object.values(lnrpc.Lightning.service), ...Object.values(routerrpc.Router.service), ...Object.values(simOnly)].map((d) => d.path).sort();
     assert.deepEqual(served, Object.keys(LND_TABLE).sort(), 'every served call has an entry, and no entry is for a call not served');
   });
 
@@ -154,6 +161,13 @@ describe('simulator: LND macaroons and permissions', function () {
     assert.deepEqual(Object.fromEntries(MONITOR_CALLS.map((m, i) => [m, results[i]])), Object.fromEntries(MONITOR_CALLS.map((m) => [m, 'ok'])));
   });
 
+  it('readonly.macaroon is refused for a write call (UpdateChannelPolicy needs offchain:write); admin.macaroon is not', async () => {
+    assert.equal(await call(sim.readonlyMacaroon, 'UpdateChannelPolicy'), DENIED);
+    assert.equal(await call(sim.bakeMacaroon(['offchain:read', 'info:read']), 'UpdateChannelPolicy'), DENIED);
+    assert.equal(await call(sim.macaroon, 'UpdateChannelPolicy'), 'ok');
+    assert.equal(await call(sim.bakeMacaroon(['offchain:write']), 'UpdateChannelPolicy'), 'ok');
+  });
+
   it('a baked macaroon without offchain:read is refused exactly where LND refuses it', async () => {
     const mac = sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read', 'invoices:read']);
     const got = Object.fromEntries(await Promise.all(MONITOR_CALLS.map(async (m) => [m, await call(mac, m)] as const)));
@@ -169,7 +183,7 @@ describe('simulator: LND macaroons and permissions', function () {
   });
 
   it('each call needs exactly its table entry: granted alone it passes, everything else without it is denied', async () => {
-    for (const m of MONITOR_CALLS) {
+    for (const m of [...MONITOR_CALLS, 'UpdateChannelPolicy']) {
       const required = LND_TABLE[fullMethod(m)]!;
       assert.equal(await call(sim.bakeMacaroon(required), m), 'ok', `${m} with ${required.join(' ')}`);
       const rest = LND_ADMIN.filter((p) => !required.includes(p));
@@ -245,5 +259,92 @@ describe('simulator: LND macaroons and permissions', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('simulator: UpdateChannelPolicy (LND semantics)', function () {
+  this.timeout(20_000);
+  let sim: LndSimulator;
+  let policy: any;
+  let ln: any;
+
+  before(async () => {
+    sim = await LndSimulator.start({ seed: 41 });
+    const creds = grpc.credentials.combineChannelCredentials(
+      grpc.credentials.createSsl(Buffer.from(sim.certPem)),
+      grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+        const md = new grpc.Metadata();
+        md.add('macaroon', sim.macaroonHex);
+        cb(null, md);
+      }),
+    );
+    const Policy = (grpc.loadPackageDefinition(policyPackageDefinition()) as any).lnrpc.Lightning;
+    policy = new Policy(sim.address, creds);
+    ln = new (loadLndProtos().lnrpc.Lightning)(sim.address, creds);
+  });
+  after(async () => {
+    policy.close();
+    ln.close();
+    await sim.stop();
+  });
+
+  const update = (req: object): Promise<any> =>
+    new Promise((resolve, reject) => policy.UpdateChannelPolicy(req, (e: grpc.ServiceError | null, r: any) => (e ? reject(e) : resolve(r))));
+  const unary = (method: string, req: object = {}): Promise<any> =>
+    new Promise((resolve, reject) => ln[method](req, (e: grpc.ServiceError | null, r: any) => (e ? reject(e) : resolve(r))));
+
+  it('global: every channel gets the new fees and time lock delta (FeeReport and GetChanInfo show them)', async () => {
+    const res = await update({ global: true, base_fee_msat: '1500', fee_rate_ppm: 321, time_lock_delta: 90 });
+    assert.deepEqual(res.failed_updates, []);
+    const report = await unary('FeeReport');
+    assert.equal(report.channel_fees.length, sim.channels.length);
+    for (const f of report.channel_fees) assert.deepEqual([f.base_fee_msat, f.fee_per_mil], ['1500', '321']);
+    const ch = sim.channels[1]!;
+    const edge = await unary('GetChanInfo', { chan_id: ch.chanIdStr });
+    const ours = edge.node1_pub === sim.identityPubkey ? edge.node1_policy : edge.node2_policy;
+    assert.equal(ours.time_lock_delta, 90);
+    assert.equal(ours.fee_rate_milli_msat, '321');
+  });
+
+  it('chan_point: only that channel; fee_rate converts to ppm; an unknown point is NOT_FOUND in failed_updates', async () => {
+    const [a, b] = [sim.channels[2]!, sim.channels[3]!];
+    const [txid, out] = a.channelPoint.split(':') as [string, string];
+    const before = b.policy.feeRatePpm;
+    const res = await update({ chan_point: { funding_txid_str: txid, output_index: Number(out) }, fee_rate: 0.000777, time_lock_delta: 40 });
+    assert.deepEqual(res.failed_updates, []);
+    assert.equal(sim.channel(a.chanIdStr)!.policy.feeRatePpm, 777);
+    assert.equal(sim.channel(b.chanIdStr)!.policy.feeRatePpm, before);
+    const bytes = Buffer.from(txid, 'hex').reverse();
+    const missing = await update({ chan_point: { funding_txid_bytes: bytes, output_index: 9 }, fee_rate_ppm: 1, time_lock_delta: 40 });
+    assert.equal(missing.failed_updates.length, 1);
+    assert.equal(missing.failed_updates[0].reason, 'UPDATE_FAILURE_NOT_FOUND');
+    assert.equal(missing.failed_updates[0].update_error, 'not found');
+    assert.equal(missing.failed_updates[0].outpoint.txid_str, txid);
+    assert.equal(missing.failed_updates[0].outpoint.output_index, 9);
+  });
+
+  it('limits out of range are failed updates and leave the channel as it was', async () => {
+    const ch = sim.channels[0]!;
+    const [txid, out] = ch.channelPoint.split(':') as [string, string];
+    const max = Math.floor(ch.capacitySat * 0.99) * 1000;
+    const res = await update({ chan_point: { funding_txid_str: txid, output_index: Number(out) }, fee_rate_ppm: 5, time_lock_delta: 40, max_htlc_msat: String(max + 1000) });
+    assert.equal(res.failed_updates[0].reason, 'UPDATE_FAILURE_INVALID_PARAMETER');
+    assert.equal(res.failed_updates[0].update_error, `max htlc size of ${max + 1000} mSAT is above max pending amount of ${max} mSAT`);
+    assert.notEqual(sim.channel(ch.chanIdStr)!.policy.feeRatePpm, 5);
+  });
+
+  it("refuses bad requests with LND's texts", async () => {
+    const fails = async (req: object, code: number, details: string) => {
+      const e = await update(req).then(
+        () => assert.fail('expected an error'),
+        (x: grpc.ServiceError) => x,
+      );
+      assert.deepEqual([e.code, e.details], [code, details]);
+    };
+    await fails({ global: true, fee_rate_ppm: 1, time_lock_delta: 10 }, grpc.status.UNKNOWN, 'time lock delta of 10 is too small, minimum supported is 24');
+    await fails({ global: true, fee_rate: 0.001, fee_rate_ppm: 1, time_lock_delta: 40 }, grpc.status.INVALID_ARGUMENT, 'cannot set both FeeRate and FeeRatePpm at the same time');
+    await fails({ global: true, fee_rate: 1e-7, time_lock_delta: 40 }, grpc.status.UNKNOWN, 'fee rate of 1e-07 is too small, min fee rate is 1e-06');
+    await fails({ global: true, time_lock_delta: 40, inbound_fee: { base_fee_msat: 5 } }, grpc.status.UNKNOWN, 'positive values for inbound base fee msat are not supported: 5');
+    await fails({ time_lock_delta: 40 }, grpc.status.UNKNOWN, 'unknown scope: <nil>');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * LND simulator: a real grpc-js TLS server speaking LND's protos (routerrpc.Router
  * SubscribeHtlcEvents; lnrpc.Lightning GetInfo, ListChannels, GetChanInfo, GetNodeInfo, FeeReport,
- * ForwardingHistory) with LND's macaroons and permission checks, a deterministic node model and
+ * ForwardingHistory, UpdateChannelPolicy) with LND's macaroons and permission checks, a deterministic node model and
  * HTLC traffic, fault injection, and a ground-truth ledger to compare a monitor's stats with. No
  * vscode imports.
  */
@@ -72,4 +72,5 @@ export {
   type MacaroonIdentity,
 } from './macaroon';
 export { SimRpcError, MAX_FORWARDING_EVENTS } from './rpc';
+export { POLICY_PROTO_JSON, policyPackageDefinition, updateChannelPolicy, type PolicyUpdateReq } from './policyRpc';
 export { Prng } from './prng';

@@ -34,6 +34,7 @@ export const LND_METHOD_PERMISSIONS: Readonly<Record<string, readonly MacaroonOp
   '/lnrpc.Lightning/GetChanInfo': Object.freeze([op('info', 'read')]),
   '/lnrpc.Lightning/GetNodeInfo': Object.freeze([op('info', 'read')]),
   '/lnrpc.Lightning/FeeReport': Object.freeze([op('offchain', 'read')]),
+  '/lnrpc.Lightning/UpdateChannelPolicy': Object.freeze([op('offchain', 'write')]),
   '/lnrpc.Lightning/ForwardingHistory': Object.freeze([op('offchain', 'read')]),
   '/routerrpc.Router/SubscribeHtlcEvents': Object.freeze([op('offchain', 'read')]),
 });

@@ -26,6 +26,7 @@ import type { GroundTruth, TruthOptions } from './ledger';
 import { checkMacaroon, mintMacaroon } from './macaroon';
 import type { ChannelView, PolicyModel } from './model';
 import { LND_ADMIN_PERMISSIONS, LND_METHOD_PERMISSIONS, LND_READ_PERMISSIONS, parsePermissions } from './permissions';
+import { policyPackageDefinition, updateChannelPolicy, type PolicyUpdateReq } from './policyRpc';
 import * as rpc from './rpc';
 
 /** LND's exact error texts (all sent with gRPC status UNKNOWN unless noted). */
@@ -98,8 +99,9 @@ function err(code: number, details: string): StatusError {
 
 /**
  * An LND look-alike gRPC server (routerrpc.Router/SubscribeHtlcEvents and lnrpc.Lightning GetInfo,
- * ListChannels, GetChanInfo, GetNodeInfo, FeeReport, ForwardingHistory) over TLS with a fresh
- * self-signed cert, checking a macaroon on every call, in front of a {@link SimEngine}.
+ * ListChannels, GetChanInfo, GetNodeInfo, FeeReport, ForwardingHistory and UpdateChannelPolicy)
+ * over TLS with a fresh self-signed cert, checking a macaroon on every call as LND does, in front
+ * of a {@link SimEngine}.
  *
  * ```ts
  * const sim = await LndSimulator.start({ seed: 1, channels: 12 });
@@ -219,13 +221,15 @@ export class LndSimulator extends EventEmitter {
     server.addService(routerDef, {
       SubscribeHtlcEvents: (call: AnyWritable) => this.onSubscribe(call),
     });
-    server.addService(lnrpc.Lightning.service, {
+    const policyDef = policyPackageDefinition()['lnrpc.Lightning'] as grpc.ServiceDefinition;
+    server.addService({ ...lnrpc.Lightning.service, ...policyDef }, {
       GetInfo: this.unary('GetInfo', () => rpc.getInfo(this.engine, this.version)),
       ListChannels: this.unary('ListChannels', (req) => rpc.listChannels(this.engine, req as rpc.ListChannelsReq)),
       GetChanInfo: this.unary('GetChanInfo', (req) => rpc.getChanInfo(this.engine, req as { chan_id?: string; chan_point?: string })),
       GetNodeInfo: this.unary('GetNodeInfo', (req) => rpc.getNodeInfo(this.engine, req as { pub_key?: string; include_channels?: boolean })),
       FeeReport: this.unary('FeeReport', () => rpc.feeReport(this.engine)),
       ForwardingHistory: this.unary('ForwardingHistory', (req) => rpc.forwardingHistory(this.engine, req as rpc.ForwardingHistoryReq)),
+      UpdateChannelPolicy: this.unary('UpdateChannelPolicy', (req) => updateChannelPolicy(this.engine, req as PolicyUpdateReq)),
     });
     return server;
   }
