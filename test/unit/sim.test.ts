@@ -458,6 +458,32 @@ describe('LND simulator', function () {
       await rejects(unary(c.ln, 'GetNodeInfo', { pub_key: unannounced.peerPubkey }), grpc.status.NOT_FOUND, 'unable to find node');
     });
 
+    it('GetNodeInfo: num_channels and total_capacity count what include_channels lists, plus our private channels (as LND)', async () => {
+      const c = client();
+      const peer = views.find((v) => v.peerAnnounced && !v.private)!;
+      const info = await unary(c.ln, 'GetNodeInfo', { pub_key: peer.peerPubkey, include_channels: true });
+      assert.ok(info.num_channels > 3, `a routing peer has channels besides ours (${info.num_channels})`);
+      assert.equal(info.channels.length, info.num_channels, 'no private channel with this peer: all are listed');
+      assert.equal(info.channels.reduce((s: bigint, e: AnyObj) => s + BigInt(e.capacity), 0n), BigInt(info.total_capacity));
+      const ids = info.channels.map((e: AnyObj) => BigInt(e.channel_id));
+      assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), ids, 'in channel id order');
+      assert.equal(new Set(ids).size, ids.length);
+      for (const e of info.channels) assert.ok(e.node1_pub === peer.peerPubkey || e.node2_pub === peer.peerPubkey, 'every listed edge is the peer\'s');
+      assert.ok(info.channels.some((e: AnyObj) => e.channel_id === peer.chanIdStr), 'ours with it is listed');
+      // every listed channel is in the graph: GetChanInfo answers with the same edge
+      for (const e of info.channels.slice(0, 5)) assert.deepEqual(await unary(c.ln, 'GetChanInfo', { chan_id: e.channel_id }), e);
+      // the same answer every time; without include_channels the counts stay, the list is empty
+      const again = await unary(c.ln, 'GetNodeInfo', { pub_key: peer.peerPubkey });
+      assert.deepEqual([again.num_channels, again.total_capacity, again.channels], [info.num_channels, info.total_capacity, []]);
+
+      const self = await unary(c.ln, 'GetNodeInfo', { pub_key: sim.identityPubkey, include_channels: true });
+      const priv = views.filter((v) => v.private);
+      assert.ok(priv.length > 0);
+      assert.equal(self.num_channels, views.length, 'our private channels are in our graph');
+      assert.equal(self.channels.length, views.length - priv.length, 'but are not listed (unannounced)');
+      assert.equal(BigInt(self.total_capacity), views.reduce((s, v) => s + BigInt(v.capacitySat), 0n));
+    });
+
     it('ForwardingHistory matches the settled forwards that were streamed, with paging', async () => {
       const c = client();
       const settles = sim.history(10_000).filter((e) => e.event_type === 'FORWARD' && e.event === 'settle_event');

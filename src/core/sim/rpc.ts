@@ -1,6 +1,6 @@
 import type { SimEngine, ForwardRecord } from './engine';
 import { goHexDecodeError } from './certs';
-import { findChannel, type NodeModel, type PolicyModel, type SimChannel } from './model';
+import { findChannel, makeScid, parseScid, pubkeyFrom, randomPolicy, type NodeModel, type PolicyModel, type SimChannel } from './model';
 import { Prng } from './prng';
 
 /**
@@ -176,10 +176,97 @@ export function getChanInfo(engine: SimEngine, req: { chan_id?: string; chan_poi
   let ch: SimChannel | undefined;
   if (req.chan_id && req.chan_id !== '0') ch = findChannel(m, req.chan_id);
   else if (req.chan_point) ch = m.channels.find((c) => c.channelPoint === req.chan_point);
-  if (!ch) throw new SimRpcError(NOT_FOUND, 'edge not found');
-  return edgeObj(m, ch);
+  if (ch) return edgeObj(m, ch);
+  const remote = req.chan_id && req.chan_id !== '0' ? findRemoteEdge(m, req.chan_id) : undefined;
+  if (remote) return remoteEdgeObj(remote);
+  throw new SimRpcError(NOT_FOUND, 'edge not found');
 }
 
+/**
+ * A channel between one of our peers and some other node, as our graph knows it. Made up, but
+ * deterministic from the peer's key, so GetNodeInfo lists the same ones every time and
+ * GetChanInfo finds them.
+ */
+interface RemoteEdge {
+  chanIdStr: string;
+  chanPoint: string;
+  peerPubkey: string;
+  farPubkey: string;
+  capacitySat: number;
+  peerPolicy: PolicyModel;
+  farPolicy: PolicyModel;
+}
+
+/** Our channels and the model's unknown SCIDs use tx indexes up to 3000; remote edges use 4000 + the peer's channel index. */
+const REMOTE_TX_BASE = 4000;
+
+/** How many channels an announced peer has with nodes other than us. */
+function remoteEdgeCount(peerKey: string): number {
+  return new Prng(`peer:${peerKey}`).int(3, 400);
+}
+
+function remoteEdge(m: NodeModel, first: SimChannel, j: number): RemoteEdge {
+  const r = new Prng(`peer-edge:${first.peerPubkey}:${j}`);
+  const block = r.int(600_000, m.blockHeight - 6);
+  const capacitySat = r.int(1_000_000, 8_000_000);
+  return {
+    chanIdStr: makeScid(block, REMOTE_TX_BASE + first.index, j).toString(),
+    chanPoint: `${r.hex(32)}:${r.int(0, 3)}`,
+    peerPubkey: first.peerPubkey,
+    farPubkey: pubkeyFrom(r),
+    capacitySat,
+    peerPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
+    farPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
+  };
+}
+
+/** The peer's remote edges, or none when the peer is not in the graph. */
+function remoteEdges(m: NodeModel, peerKey: string): RemoteEdge[] {
+  const first = m.peers.get(peerKey)?.[0];
+  if (!first || !first.peerAnnounced) return [];
+  const n = remoteEdgeCount(peerKey);
+  const out: RemoteEdge[] = [];
+  for (let j = 0; j < n; j++) out.push(remoteEdge(m, first, j));
+  return out;
+}
+
+function findRemoteEdge(m: NodeModel, chanId: string): RemoteEdge | undefined {
+  let parts: ReturnType<typeof parseScid>;
+  try {
+    parts = parseScid(chanId);
+  } catch {
+    return undefined;
+  }
+  const first = m.channels[parts.txIndex - REMOTE_TX_BASE];
+  if (!first || !first.peerAnnounced || m.peers.get(first.peerPubkey)?.[0] !== first) return undefined;
+  if (parts.output >= remoteEdgeCount(first.peerPubkey)) return undefined;
+  const e = remoteEdge(m, first, parts.output);
+  return e.chanIdStr === chanId ? e : undefined;
+}
+
+function remoteEdgeObj(e: RemoteEdge): Obj {
+  const peerIs1 = e.peerPubkey < e.farPubkey;
+  const p = policyObj(e.peerPolicy);
+  const f = policyObj(e.farPolicy);
+  return {
+    channel_id: e.chanIdStr,
+    chan_point: e.chanPoint,
+    last_update: Math.max(e.peerPolicy.lastUpdate, e.farPolicy.lastUpdate),
+    node1_pub: peerIs1 ? e.peerPubkey : e.farPubkey,
+    node2_pub: peerIs1 ? e.farPubkey : e.peerPubkey,
+    capacity: String(e.capacitySat),
+    node1_policy: peerIs1 ? p : f,
+    node2_policy: peerIs1 ? f : p,
+    custom_records: {},
+  };
+}
+
+/**
+ * LND's GetNodeInfo: num_channels and total_capacity count every channel of the node in our graph
+ * (our own private channels included, which LND keeps in its graph unannounced); channels, with
+ * include_channels, lists them all but the unannounced ones. So num_channels is the number listed
+ * plus our private channels with that node.
+ */
 export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_channels?: boolean }): Obj {
   const m = engine.model;
   const pk = req.pub_key ?? '';
@@ -187,23 +274,27 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
   if (hexErr) throw new SimRpcError(UNKNOWN, hexErr);
   if (pk.length !== 66) throw new SimRpcError(UNKNOWN, `malformed public key: invalid length: ${pk.length / 2}`);
   const key = pk.toLowerCase();
+  const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   if (key === m.identityPubkey) {
-    const pub = m.channels.filter((c) => !c.private);
+    const listed = m.channels.filter((c) => !c.private).map((c) => ({ id: c.chanId, obj: edgeObj(m, c) }));
     return {
       node: { last_update: Math.floor(Date.now() / 1000) - 3600, pub_key: key, alias: m.alias, addresses: [{ network: 'tcp', addr: '127.0.0.1:9735' }], color: m.color, features: {}, custom_records: {} },
-      num_channels: pub.length,
-      total_capacity: String(pub.reduce((s, c) => s + c.capacitySat, 0)),
-      channels: req.include_channels ? pub.map((c) => edgeObj(m, c)) : [],
+      num_channels: m.channels.length,
+      total_capacity: String(m.channels.reduce((s, c) => s + c.capacitySat, 0)),
+      channels: req.include_channels ? listed.sort(byId).map((e) => e.obj) : [],
     };
   }
   const chans = m.peers.get(key);
   const first = chans?.[0];
   if (!chans || !first || !first.peerAnnounced) throw new SimRpcError(NOT_FOUND, 'unable to find node');
-  // the peer's other (simulated) channels: deterministic from its key
-  const r = new Prng(`peer:${key}`);
-  const extra = r.int(3, 400);
-  const extraCap = extra * r.int(1_000_000, 8_000_000);
-  const ours = chans.filter((c) => !c.private);
+  const remote = remoteEdges(m, key);
+  const total = chans.reduce((s, c) => s + c.capacitySat, 0) + remote.reduce((s, e) => s + e.capacitySat, 0);
+  const listed = req.include_channels
+    ? [
+        ...chans.filter((c) => !c.private).map((c) => ({ id: c.chanId, obj: edgeObj(m, c) })),
+        ...remote.map((e) => ({ id: BigInt(e.chanIdStr), obj: remoteEdgeObj(e) })),
+      ].sort(byId)
+    : [];
   return {
     node: {
       last_update: first.peerPolicy?.lastUpdate ?? first.policy.lastUpdate,
@@ -214,9 +305,9 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
       features: {},
       custom_records: {},
     },
-    num_channels: ours.length + extra,
-    total_capacity: String(ours.reduce((s, c) => s + c.capacitySat, 0) + extraCap),
-    channels: req.include_channels ? ours.map((c) => edgeObj(m, c)) : [],
+    num_channels: chans.length + remote.length,
+    total_capacity: String(total),
+    channels: listed.map((e) => e.obj),
   };
 }
 
