@@ -363,6 +363,16 @@ describe('LND simulator', function () {
       assert.ok(info.block_height > 870_000);
     });
 
+    it('GetInfo answers as one real LND release: v0.21.0-beta, the first with wallet_synced', async () => {
+      const info = await unary(client().ln, 'GetInfo');
+      assert.equal(info.version, '0.21.0-beta commit=v0.21.0-beta');
+      assert.equal(info.commit_hash, '0c4a70340d21d5cd87bb77b940acb02c90f4e8e7', "the v0.21.0-beta tag's commit");
+      assert.equal(info.wallet_synced, true);
+      const { packageDefinition } = loadLndProtos();
+      const resp = (packageDefinition['lnrpc.Lightning'] as any).GetInfo.responseType.type;
+      assert.equal(resp.field.find((f: any) => f.name === 'wallet_synced').number, 23, 'added to lnrpc in v0.21.0');
+    });
+
     it('ListChannels honours active_only/inactive_only and peer_alias_lookup', async () => {
       const c = client();
       const all = (await unary(c.ln, 'ListChannels')).channels as AnyObj[];

@@ -71,6 +71,6 @@ export {
   type RawMacaroon,
   type MacaroonIdentity,
 } from './macaroon';
-export { SimRpcError, MAX_FORWARDING_EVENTS } from './rpc';
+export { SimRpcError, MAX_FORWARDING_EVENTS, SIM_LND_RELEASE } from './rpc';
 export { POLICY_PROTO_JSON, policyPackageDefinition, updateChannelPolicy, type PolicyUpdateReq } from './policyRpc';
 export { Prng } from './prng';

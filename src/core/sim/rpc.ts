@@ -44,13 +44,24 @@ function policyObj(p: PolicyModel): Obj {
   };
 }
 
-export function getInfo(engine: SimEngine, version: string): Obj {
+/**
+ * The LND release GetInfo answers as: v0.21.0-beta, the first whose GetInfoResponse has
+ * wallet_synced (field 23), which we send; every field the simulator sends exists in that release
+ * (protos/ is a trimmed v0.21 copy). commitHash is the release tag's commit, as LND's release
+ * builds report it.
+ */
+export const SIM_LND_RELEASE = Object.freeze({
+  version: '0.21.0-beta commit=v0.21.0-beta',
+  commitHash: '0c4a70340d21d5cd87bb77b940acb02c90f4e8e7',
+});
+
+export function getInfo(engine: SimEngine, version: string, commitHash: string): Obj {
   const m = engine.model;
   const active = m.channels.filter((c) => c.active);
   const peersOnline = new Set(active.map((c) => c.peerPubkey));
   return {
     version,
-    commit_hash: m.commitHash,
+    commit_hash: commitHash,
     identity_pubkey: m.identityPubkey,
     alias: m.alias,
     color: m.color,

@@ -63,8 +63,10 @@ export interface SimulatorOptions extends EngineOptions {
    * any macaroon check (grpc-go answers unknown services without running interceptors).
    */
   routerRpc?: boolean;
-  /** GetInfo.version (default "0.20.0-beta commit=v0.20.0-beta"). */
+  /** GetInfo.version (default SIM_LND_RELEASE.version, "0.21.0-beta commit=v0.21.0-beta"). */
   version?: string;
+  /** GetInfo.commit_hash (default: SIM_LND_RELEASE.commitHash with the default version, else the model's). */
+  commitHash?: string;
   /** Initial mode (default 'ok'); 'down' starts without listening (port must then be given). */
   mode?: SimMode;
   /** Reuse this TLS certificate and key (default: a fresh self-signed pair), e.g. across restarts. */
@@ -125,6 +127,7 @@ export class LndSimulator extends EventEmitter {
   readonly readonlyMacaroon: Buffer;
   readonly readonlyMacaroonHex: string;
   readonly version: string;
+  readonly commitHash: string;
   /** Whether routerrpc.Router is served (see SimulatorOptions.routerRpc). */
   readonly routerRpc: boolean;
   private readonly rootKey: Buffer;
@@ -153,7 +156,8 @@ export class LndSimulator extends EventEmitter {
     this.macaroonHex = this.macaroon.toString('hex');
     this.readonlyMacaroon = mintMacaroon(this.rootKey, LND_READ_PERMISSIONS, nonce('readonly.macaroon'));
     this.readonlyMacaroonHex = this.readonlyMacaroon.toString('hex');
-    this.version = opts.version ?? '0.20.0-beta commit=v0.20.0-beta';
+    this.version = opts.version ?? rpc.SIM_LND_RELEASE.version;
+    this.commitHash = opts.commitHash ?? (opts.version === undefined ? rpc.SIM_LND_RELEASE.commitHash : this.engine.model.commitHash);
     this.routerRpc = opts.routerRpc ?? true;
     const router = loadLndProtos().packageDefinition['routerrpc.Router'] as unknown as Record<string, MethodDefinition<object, object>>;
     this.streamSerialize = router.SubscribeHtlcEvents!.responseSerialize as unknown as (v: HtlcEvent) => Buffer;
@@ -223,7 +227,7 @@ export class LndSimulator extends EventEmitter {
     });
     const policyDef = policyPackageDefinition()['lnrpc.Lightning'] as grpc.ServiceDefinition;
     server.addService({ ...lnrpc.Lightning.service, ...policyDef }, {
-      GetInfo: this.unary('GetInfo', () => rpc.getInfo(this.engine, this.version)),
+      GetInfo: this.unary('GetInfo', () => rpc.getInfo(this.engine, this.version, this.commitHash)),
       ListChannels: this.unary('ListChannels', (req) => rpc.listChannels(this.engine, req as rpc.ListChannelsReq)),
       GetChanInfo: this.unary('GetChanInfo', (req) => rpc.getChanInfo(this.engine, req as { chan_id?: string; chan_point?: string })),
       GetNodeInfo: this.unary('GetNodeInfo', (req) => rpc.getNodeInfo(this.engine, req as { pub_key?: string; include_channels?: boolean })),
