@@ -216,29 +216,63 @@ function remoteEdgeCount(peerKey: string): number {
   return new Prng(`peer:${peerKey}`).int(3, 400);
 }
 
-function remoteEdge(m: NodeModel, first: SimChannel, j: number): RemoteEdge {
+/** Far ends of remote edges: a fixed pool, so big nodes share neighbours as in the real graph. */
+const FAR_NODES = 300;
+const farNodeKeys = new Map<number, string>();
+function farNode(i: number): string {
+  let k = farNodeKeys.get(i);
+  if (k === undefined) farNodeKeys.set(i, (k = pubkeyFrom(new Prng(`far-node:${i}`))));
+  return k;
+}
+
+/** The first draws of a remote edge: its block and capacity (all GetNodeInfo needs to count). */
+function remoteEdgeHead(m: NodeModel, first: SimChannel, j: number) {
   const r = new Prng(`peer-edge:${first.peerPubkey}:${j}`);
   const block = r.int(600_000, m.blockHeight - 6);
   const capacitySat = r.int(1_000_000, 8_000_000);
+  return { r, block, capacitySat };
+}
+
+function remoteEdge(m: NodeModel, first: SimChannel, j: number): RemoteEdge {
+  const { r, block, capacitySat } = remoteEdgeHead(m, first, j);
+  const chanPoint = `${r.hex(32)}:${r.int(0, 3)}`;
+  let far = farNode(r.int(0, FAR_NODES - 1));
+  if (far === first.peerPubkey || far === m.identityPubkey) far = farNode(FAR_NODES); // astronomically unlikely
   return {
     chanIdStr: makeScid(block, REMOTE_TX_BASE + first.index, j).toString(),
-    chanPoint: `${r.hex(32)}:${r.int(0, 3)}`,
+    chanPoint,
     peerPubkey: first.peerPubkey,
-    farPubkey: pubkeyFrom(r),
+    farPubkey: far,
     capacitySat,
     peerPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
     farPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
   };
 }
 
+/** The announced peer's first channel with us (it numbers the peer's remote edges), if any. */
+function announcedFirst(m: NodeModel, peerKey: string): SimChannel | undefined {
+  const first = m.peers.get(peerKey)?.[0];
+  return first && first.peerAnnounced ? first : undefined;
+}
+
 /** The peer's remote edges, or none when the peer is not in the graph. */
 function remoteEdges(m: NodeModel, peerKey: string): RemoteEdge[] {
-  const first = m.peers.get(peerKey)?.[0];
-  if (!first || !first.peerAnnounced) return [];
+  const first = announcedFirst(m, peerKey);
+  if (!first) return [];
   const n = remoteEdgeCount(peerKey);
   const out: RemoteEdge[] = [];
   for (let j = 0; j < n; j++) out.push(remoteEdge(m, first, j));
   return out;
+}
+
+/** How many remote edges the peer has and their total capacity, without building them. */
+function remoteEdgeTotals(m: NodeModel, peerKey: string): { count: number; capacitySat: number } {
+  const first = announcedFirst(m, peerKey);
+  if (!first) return { count: 0, capacitySat: 0 };
+  const count = remoteEdgeCount(peerKey);
+  let capacitySat = 0;
+  for (let j = 0; j < count; j++) capacitySat += remoteEdgeHead(m, first, j).capacitySat;
+  return { count, capacitySat };
 }
 
 function findRemoteEdge(m: NodeModel, chanId: string): RemoteEdge | undefined {
@@ -298,12 +332,12 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
   const chans = m.peers.get(key);
   const first = chans?.[0];
   if (!chans || !first || !first.peerAnnounced) throw new SimRpcError(NOT_FOUND, 'unable to find node');
-  const remote = remoteEdges(m, key);
-  const total = chans.reduce((s, c) => s + c.capacitySat, 0) + remote.reduce((s, e) => s + e.capacitySat, 0);
+  const remote = remoteEdgeTotals(m, key);
+  const total = chans.reduce((s, c) => s + c.capacitySat, 0) + remote.capacitySat;
   const listed = req.include_channels
     ? [
         ...chans.filter((c) => !c.private).map((c) => ({ id: c.chanId, obj: edgeObj(m, c) })),
-        ...remote.map((e) => ({ id: BigInt(e.chanIdStr), obj: remoteEdgeObj(e) })),
+        ...remoteEdges(m, key).map((e) => ({ id: BigInt(e.chanIdStr), obj: remoteEdgeObj(e) })),
       ].sort(byId)
     : [];
   return {
@@ -316,7 +350,7 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
       features: {},
       custom_records: {},
     },
-    num_channels: chans.length + remote.length,
+    num_channels: chans.length + remote.count,
     total_capacity: String(total),
     channels: listed.map((e) => e.obj),
   };
