@@ -5,9 +5,9 @@ import type { CliIO } from './cli';
 
 export const SIM_USAGE = `  sim     [--port N] [--rate EVENTS_PER_SECOND] [--seed N] [--credentials DIR] [--backfill MINUTES]
           Run the built-in LND simulator on its own (127.0.0.1) until Ctrl-C/SIGTERM: it writes
-          tls.cert, tls.key, admin.macaroon and readonly.macaroon into DIR (default ./sim-node;
-          reused when present, as LND does) and prints one JSON line {address, certPath,
-          macaroonPath}. Point the extension or \`watch\` at it. --backfill timestamps the first
+          tls.cert, tls.key, admin.macaroon, readonly.macaroon (LND's: every read permission)
+          and macaroons.key (their root key) into DIR (default ./sim-node; reused when present,
+          as LND does) and prints one JSON line {address, certPath, macaroonPath}. Point the extension or \`watch\` at it. --backfill timestamps the first
           traffic after a client subscribes as if it had happened over the last MINUTES.
           --test-aliases keeps the model's hostile peer aliases (for escaping tests).`;
 
@@ -49,11 +49,24 @@ export function backfillClock(backfillMs: number, speed: number, real: () => num
   };
 }
 
-async function readCredentials(dir: string) {
-  const files = ['tls.cert', 'tls.key', 'admin.macaroon', 'readonly.macaroon'].map((f) => path.join(dir, f));
-  if (!files.every((f) => existsSync(f))) return undefined;
-  const [cert, key, admin, restricted] = await Promise.all(files.map((f) => fs.readFile(f)));
-  return { tls: { certPem: cert!.toString('utf8'), keyPem: key!.toString('utf8') }, macaroons: { admin: admin!, restricted: restricted! } };
+/**
+ * What a previous run left in `dir`: the TLS pair, and the macaroon root key, from which the
+ * simulator re-mints the same admin.macaroon and readonly.macaroon (a folder from a version that
+ * wrote no root key gets new macaroons).
+ */
+async function readCredentials(dir: string, rootKeyFile: string) {
+  const tlsFiles = ['tls.cert', 'tls.key'].map((f) => path.join(dir, f));
+  const keyFile = path.join(dir, rootKeyFile);
+  const out: { tls?: { certPem: string; keyPem: string }; macaroonRootKey?: Buffer } = {};
+  if (tlsFiles.every((f) => existsSync(f))) {
+    const [cert, key] = await Promise.all(tlsFiles.map((f) => fs.readFile(f, 'utf8')));
+    out.tls = { certPem: cert!, keyPem: key! };
+  }
+  if (existsSync(keyFile)) {
+    const rootKey = await fs.readFile(keyFile);
+    if (rootKey.length === 32) out.macaroonRootKey = rootKey;
+  }
+  return out;
 }
 
 /**
@@ -87,17 +100,17 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
   const rate = values.rate === undefined ? 40 : Number(values.rate);
   if (!Number.isFinite(rate) || rate < 0 || rate > 100_000) throw new UsageError(`sim: --rate must be a number of events per second, got "${values.rate}"`);
   const dir = path.resolve(values.credentials ?? 'sim-node');
-  const reused = await readCredentials(dir);
   // catch up with real time in about 20 s whatever the backfill
   const clock = backfillClock(backfillMin * 60_000, Math.max(2, (backfillMin * 60) / 20));
-  const { LndSimulator } = await import('../core/sim');
+  const { LndSimulator, MACAROON_ROOT_KEY_FILE } = await import('../core/sim');
+  const reused = await readCredentials(dir, MACAROON_ROOT_KEY_FILE);
   const sim = await LndSimulator.start({
     seed,
     port,
     host: values.host ?? '127.0.0.1',
     eventsPerSecond: rate,
     now: clock.now,
-    ...(reused ?? {}),
+    ...reused,
   });
   if (!values['test-aliases']) friendlyAliases(sim.engine.model.channels);
   // LND's htlc indices are persistent and never reused; a restarted simulator must not reuse them
@@ -113,12 +126,12 @@ export async function simCommand(argv: string[], io: CliIO): Promise<number> {
     address: sim.address,
     certPath: creds.certPath,
     macaroonPath: creds.macaroonPath,
-    readonlyMacaroonPath: creds.restrictedMacaroonPath,
+    readonlyMacaroonPath: creds.readonlyMacaroonPath,
     pid: process.pid,
   };
   io.stdout.write(JSON.stringify(ready) + '\n');
   io.stderr.write(
-    `htlc-monitor: simulated LND node "${sim.alias}" (seed ${seed}, ${rate} events/s) on ${sim.address}${reused ? ' (credentials reused)' : ''}\n` +
+    `htlc-monitor: simulated LND node "${sim.alias}" (seed ${seed}, ${rate} events/s) on ${sim.address}${reused.tls && reused.macaroonRootKey ? ' (credentials reused)' : ''}\n` +
       `  watch it:  htlc-monitor watch --lnd ${sim.address} --tls-cert ${creds.certPath} --macaroon ${creds.macaroonPath}\n` +
       `  VS Code:   set htlcMonitor.lnd.server, .tlsCertPath and .macaroonPath to the same values\n` +
       `  Ctrl-C stops it\n`,

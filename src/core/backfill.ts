@@ -7,9 +7,10 @@
  *   and rates stay complete across disconnects and restarts. A second pass runs `settlePassDelayMs`
  *   later, because LND writes its forwarding log in batches every 15 s: the first pass can miss the
  *   last seconds before the subscribe.
- * - when LND refuses SubscribeHtlcEvents (macaroon without offchain:read on the router, or an LND
- *   without routerrpc), the monitor goes 'history-only' and this polls ForwardingHistory every
- *   `pollMs`: successes only, failures are not visible.
+ * - when LND refuses SubscribeHtlcEvents (a macaroon scoped to single calls with `uri:`
+ *   permissions that leave it out — offchain:read would grant ForwardingHistory and the stream
+ *   alike — or an LND without routerrpc), the monitor goes 'history-only' and this polls
+ *   ForwardingHistory every `pollMs`: successes only, failures are not visible.
  *
  * Never twice: a history entry is one the stream already counted when
  * - it carries htlc ids (LND 0.20+) and the normaliser has the settle key `s:<in chan>:<in htlc>`,

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { HistoryBackfill, toOutcome } from '../../src/core/backfill';
 import { HtlcMonitor } from '../../src/core/monitor';
-import { LndSimulator, type GroundTruth } from '../../src/core/sim';
+import { LndSimulator, NO_HTLC_STREAM_PERMISSIONS, type GroundTruth } from '../../src/core/sim';
 import { StatsEngine } from '../../src/core/stats';
 import { LndClient } from '../../src/core/lnd/client';
 import { SettleMatcher } from '../../src/core/settleMatch';
@@ -147,8 +147,9 @@ describe('ForwardingHistory backfill against the simulator', function () {
   });
 
   it('falls back to polling ForwardingHistory when SubscribeHtlcEvents is refused, and says so', async () => {
-    sim = await LndSimulator.start({ seed: 9, restrictedMacaroonDenies: ['SubscribeHtlcEvents'] });
-    const { monitor: m, backfill: b } = start(sim.restrictedMacaroonHex);
+    sim = await LndSimulator.start({ seed: 9 });
+    // on LND only a macaroon scoped to single calls can read ForwardingHistory but not the stream
+    const { monitor: m, backfill: b } = start(sim.bakeMacaroon(NO_HTLC_STREAM_PERMISSIONS).toString('hex'));
     const modes: string[] = [];
     m.on('state', (s) => modes.push(`${s.state}/${s.mode ?? ''}`));
     await m.start();
@@ -166,9 +167,21 @@ describe('ForwardingHistory backfill against the simulator', function () {
     assert.equal(m.stats.node.failedForwards, 0, 'failures are not visible');
   });
 
+  it('falls back the same way on an LND without the router sub-server (SubscribeHtlcEvents unimplemented)', async () => {
+    sim = await LndSimulator.start({ seed: 9, routerRpc: false });
+    const { monitor: m } = start(sim.readonlyMacaroonHex);
+    await m.start();
+    await until(() => m.mode === 'history-only', 'history-only');
+    assert.equal(m.modeReason?.kind, 'unimplemented');
+    assert.match(m.modeReason!.message, /SubscribeHtlcEvents.*unknown service routerrpc\.Router/);
+    sim.step(500, { flush: true });
+    const truth = sim.truth({ resolveAliases: false });
+    await until(() => m.stats.node.successfulForwards === truth.totals.settles, 'polled', 5000);
+  });
+
   it('stops with both reasons when ForwardingHistory is refused too', async () => {
     sim = await LndSimulator.start({ seed: 9 });
-    const { monitor: m } = start(sim.restrictedMacaroonHex);
+    const { monitor: m } = start(sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read']).toString('hex'));
     await m.start();
     await until(() => m.state === 'failed', 'failed');
     assert.equal(m.lastError?.kind, 'permission');
@@ -176,8 +189,8 @@ describe('ForwardingHistory backfill against the simulator', function () {
   });
 
   it('without the backfill, a refused stream still fails as before', async () => {
-    sim = await LndSimulator.start({ seed: 9, restrictedMacaroonDenies: ['SubscribeHtlcEvents'] });
-    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.restrictedMacaroonHex } });
+    sim = await LndSimulator.start({ seed: 9 });
+    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.bakeMacaroon(NO_HTLC_STREAM_PERMISSIONS).toString('hex') } });
     await monitor.start();
     await until(() => monitor!.state === 'failed', 'failed');
     assert.equal(monitor.mode, 'stream');

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/cli';
-import { LndSimulator } from '../../src/core/sim';
+import { LndSimulator, NO_HTLC_STREAM_PERMISSIONS } from '../../src/core/sim';
 import { parseExposition } from './prom-parse';
 
 class Capture extends Writable {
@@ -76,13 +76,15 @@ describe('htlc-monitor watch as a daemon', function () {
   });
 
   it('history-only when the stream is refused: successes only, and it says failures are not visible', async () => {
-    sim = await LndSimulator.start({ seed: 4, restrictedMacaroonDenies: ['SubscribeHtlcEvents'] });
+    sim = await LndSimulator.start({ seed: 4 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-daemon-'));
     const creds = await sim.writeCredentials(dir);
+    const noStreamPath = path.join(dir, 'no-stream.macaroon');
+    fs.writeFileSync(noStreamPath, sim.bakeMacaroon(NO_HTLC_STREAM_PERMISSIONS));
     sim.step(500, { flush: true }); // history before we start: not ours (monitoring starts now)
     const stdout = new Capture();
     const stderr = new Capture();
-    const done = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.restrictedMacaroonPath, '--duration', '3', '--json', '--history-poll', '0.2'], { stdout, stderr });
+    const done = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', noStreamPath, '--duration', '3', '--json', '--history-poll', '0.2'], { stdout, stderr });
     await until(() => stderr.text.includes('HISTORY-ONLY'), 'the history-only line');
     const before = sim.truth({ resolveAliases: false }).totals.settles;
     sim.step(800, { flush: true });

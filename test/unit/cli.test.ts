@@ -27,12 +27,15 @@ describe('htlc-monitor CLI', function () {
   this.timeout(30_000);
   let sim: LndSimulator;
   let dir: string;
-  let creds: { certPath: string; macaroonPath: string; restrictedMacaroonPath: string };
+  let creds: { certPath: string; macaroonPath: string; readonlyMacaroonPath: string };
+  let noOffchainPath: string;
 
   before(async () => {
     sim = await LndSimulator.start({ seed: 9 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-cli-'));
     creds = await sim.writeCredentials(dir);
+    noOffchainPath = path.join(dir, 'no-offchain.macaroon');
+    fs.writeFileSync(noOffchainPath, sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read']));
   });
   after(async () => {
     await sim.stop();
@@ -83,7 +86,7 @@ describe('htlc-monitor CLI', function () {
       fs.writeFileSync(p, fs.readFileSync(path.join(__dirname, 'fixtures', 'other-tls.cert')));
       return ['watch', '--lnd', sim.address, '--tls-cert', p, '--macaroon', creds.macaroonPath];
     }, /certificate/, 1],
-    ['a macaroon without offchain:read', () => ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.restrictedMacaroonPath], /offchain:read/, 1],
+    ['a macaroon without offchain:read', () => ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', noOffchainPath], /offchain:read/, 1],
   ];
   for (const [what, args, pattern, exitCode] of bad) {
     it(`refuses ${what} with one clear line, within seconds`, async () => {

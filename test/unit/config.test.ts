@@ -99,6 +99,9 @@ describe('connection input', () => {
     const cases: [object, string, string, RegExp, boolean][] = [
       [{ code: 2, details: 'verification failed: signature mismatch after caveat verification' }, 'GetInfo', 'macaroon', /macaroon/, false],
       [{ code: 2, details: 'expected 1 macaroon, got 0' }, 'GetInfo', 'macaroon', /macaroon/, false],
+      [{ code: 2, details: 'unmarshal v2: section extends past end of buffer' }, 'GetInfo', 'macaroon', /macaroon/, false],
+      [{ code: 2, details: 'invalid ID' }, 'GetInfo', 'macaroon', /macaroon/, false],
+      [{ code: 2, details: 'caveat "ipaddr 10.0.0.1" not satisfied: caveat not recognized' }, 'GetInfo', 'macaroon', /macaroon/, false],
       [{ code: 2, details: 'permission denied' }, 'SubscribeHtlcEvents', 'permission', /offchain:read/, false],
       [{ code: 7, details: 'denied' }, 'GetInfo', 'permission', /info:read/, false],
       [{ code: 2, details: 'wallet locked, unlock it to enable full RPC access' }, 'GetInfo', 'locked', /locked/, true],

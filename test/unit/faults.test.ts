@@ -410,7 +410,7 @@ describe('bad input: one clear message each, no crash', function () {
   this.timeout(30_000);
   let sim: LndSimulator;
   let dir: string;
-  let creds: { certPath: string; macaroonPath: string; restrictedMacaroonPath: string };
+  let creds: { certPath: string; macaroonPath: string; readonlyMacaroonPath: string };
 
   before(async () => {
     sim = await LndSimulator.start({ seed: 809 });
@@ -572,7 +572,8 @@ describe('bad input: one clear message each, no crash', function () {
     });
 
     it('without offchain:read: PERMISSION names it (GetInfo passes, the subscription is refused)', async () => {
-      const m = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.restrictedMacaroonHex } });
+      const noOffchain = sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read']).toString('hex');
+      const m = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: noOffchain } });
       await m.start();
       await until(() => m.state === 'failed', 'failed');
       assert.equal(m.lastError?.kind, 'permission');

@@ -143,8 +143,8 @@ describe('/metrics and /healthz over HTTP (simulator)', function () {
   });
 
   it('/healthz is 503 in history-only mode: failures are not visible', async () => {
-    sim = await LndSimulator.start({ seed: 2, restrictedMacaroonDenies: ['SubscribeHtlcEvents'] });
-    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.restrictedMacaroonHex } });
+    sim = await LndSimulator.start({ seed: 2, routerRpc: false });
+    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.readonlyMacaroonHex } });
     backfill = new HistoryBackfill(monitor, { pollMs: 100_000 });
     metrics = new MonitorMetrics(monitor);
     await monitor.start();

@@ -158,7 +158,8 @@ describe('HtlcMonitor against the simulator (real TLS gRPC stream)', function ()
   });
 
   it('names the missing permission when the macaroon lacks offchain:read', async () => {
-    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.restrictedMacaroonHex } });
+    const noOffchain = sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read']).toString('hex');
+    monitor = new HtlcMonitor({ connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: noOffchain } });
     await monitor.start();
     await until(() => monitor!.state === 'failed', 'failed');
     assert.equal(monitor.lastError?.kind, 'permission');

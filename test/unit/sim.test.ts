@@ -185,7 +185,7 @@ describe('LND simulator', function () {
       assert.equal(x.checkIP('::1'), '::1');
       assert.match(sim.macaroonHex, /^[0-9a-f]{64,}$/);
       assert.ok(Buffer.from(sim.macaroonHex, 'hex').length >= 32);
-      assert.notEqual(sim.macaroonHex, sim.restrictedMacaroonHex);
+      assert.notEqual(sim.macaroonHex, sim.readonlyMacaroonHex);
       assert.notEqual(sim.macaroonHex, other.macaroonHex);
       assert.match(sim.identityPubkey, /^0[23][0-9a-f]{64}$/);
     });
@@ -204,15 +204,16 @@ describe('LND simulator', function () {
       await rejects(unary(client(sim.macaroonHex, sim.address, other.certPem).ln, 'GetInfo', {}, 2000), grpc.status.UNAVAILABLE);
     });
 
-    it('answers missing, wrong and restricted macaroons with LND texts (status UNKNOWN)', async () => {
+    it('answers missing, wrong and under-permitted macaroons with LND texts (status UNKNOWN)', async () => {
       await rejects(unary(client(null).ln, 'GetInfo'), grpc.status.UNKNOWN, 'expected 1 macaroon, got 0');
       await rejects(unary(client(other.macaroonHex).ln, 'GetInfo'), grpc.status.UNKNOWN, 'verification failed: signature mismatch after caveat verification');
       await rejects(unary(client('zz').ln, 'GetInfo'), grpc.status.UNKNOWN, "encoding/hex: invalid byte: U+007A 'z'");
-      const ro = client(sim.restrictedMacaroonHex);
-      assert.equal((await unary(ro.ln, 'GetInfo')).identity_pubkey, sim.identityPubkey);
-      assert.equal((await unary(ro.ln, 'ListChannels')).channels.length, 12);
-      await rejects(unary(ro.ln, 'ForwardingHistory'), grpc.status.UNKNOWN, 'permission denied');
-      const s = subscribe(ro);
+      await rejects(unary(client('0201036c6e640000').ln, 'GetInfo'), grpc.status.UNKNOWN, 'unmarshal v2: invalid macaroon header');
+      const noOffchain = client(sim.bakeMacaroon(['info:read', 'onchain:read', 'peers:read']).toString('hex'));
+      assert.equal((await unary(noOffchain.ln, 'GetInfo')).identity_pubkey, sim.identityPubkey);
+      await rejects(unary(noOffchain.ln, 'ListChannels'), grpc.status.UNKNOWN, 'permission denied');
+      await rejects(unary(noOffchain.ln, 'ForwardingHistory'), grpc.status.UNKNOWN, 'permission denied');
+      const s = subscribe(noOffchain);
       const e = await s.ended;
       assert.equal(e?.code, grpc.status.UNKNOWN);
       assert.equal(e?.details, 'permission denied');
@@ -252,7 +253,7 @@ describe('LND simulator', function () {
         const mac = fs.readFileSync(p.macaroonPath);
         assert.equal(mac.toString('hex'), sim.macaroonHex);
         assert.equal(mac[0], 0x02, 'macaroon v2 binary');
-        assert.equal(fs.readFileSync(p.restrictedMacaroonPath).toString('hex'), sim.restrictedMacaroonHex);
+        assert.equal(fs.readFileSync(p.readonlyMacaroonPath).toString('hex'), sim.readonlyMacaroonHex);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -362,6 +363,16 @@ describe('LND simulator', function () {
       assert.ok(info.block_height > 870_000);
     });
 
+    it('GetInfo answers as one real LND release: v0.21.0-beta, the first with wallet_synced', async () => {
+      const info = await unary(client().ln, 'GetInfo');
+      assert.equal(info.version, '0.21.0-beta commit=v0.21.0-beta');
+      assert.equal(info.commit_hash, '0c4a70340d21d5cd87bb77b940acb02c90f4e8e7', "the v0.21.0-beta tag's commit");
+      assert.equal(info.wallet_synced, true);
+      const { packageDefinition } = loadLndProtos();
+      const resp = (packageDefinition['lnrpc.Lightning'] as any).GetInfo.responseType.type;
+      assert.equal(resp.field.find((f: any) => f.name === 'wallet_synced').number, 23, 'added to lnrpc in v0.21.0');
+    });
+
     it('ListChannels honours active_only/inactive_only and peer_alias_lookup', async () => {
       const c = client();
       const all = (await unary(c.ln, 'ListChannels')).channels as AnyObj[];
@@ -455,6 +466,32 @@ describe('LND simulator', function () {
       await rejects(unary(c.ln, 'GetNodeInfo', { pub_key: '02' + '11'.repeat(32) }), grpc.status.NOT_FOUND, 'unable to find node');
       const unannounced = views.find((x) => !x.peerAnnounced)!;
       await rejects(unary(c.ln, 'GetNodeInfo', { pub_key: unannounced.peerPubkey }), grpc.status.NOT_FOUND, 'unable to find node');
+    });
+
+    it('GetNodeInfo: num_channels and total_capacity count what include_channels lists, plus our private channels (as LND)', async () => {
+      const c = client();
+      const peer = views.find((v) => v.peerAnnounced && !v.private)!;
+      const info = await unary(c.ln, 'GetNodeInfo', { pub_key: peer.peerPubkey, include_channels: true });
+      assert.ok(info.num_channels > 3, `a routing peer has channels besides ours (${info.num_channels})`);
+      assert.equal(info.channels.length, info.num_channels, 'no private channel with this peer: all are listed');
+      assert.equal(info.channels.reduce((s: bigint, e: AnyObj) => s + BigInt(e.capacity), 0n), BigInt(info.total_capacity));
+      const ids = info.channels.map((e: AnyObj) => BigInt(e.channel_id));
+      assert.deepEqual([...ids].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)), ids, 'in channel id order');
+      assert.equal(new Set(ids).size, ids.length);
+      for (const e of info.channels) assert.ok(e.node1_pub === peer.peerPubkey || e.node2_pub === peer.peerPubkey, 'every listed edge is the peer\'s');
+      assert.ok(info.channels.some((e: AnyObj) => e.channel_id === peer.chanIdStr), 'ours with it is listed');
+      // every listed channel is in the graph: GetChanInfo answers with the same edge
+      for (const e of info.channels.slice(0, 5)) assert.deepEqual(await unary(c.ln, 'GetChanInfo', { chan_id: e.channel_id }), e);
+      // the same answer every time; without include_channels the counts stay, the list is empty
+      const again = await unary(c.ln, 'GetNodeInfo', { pub_key: peer.peerPubkey });
+      assert.deepEqual([again.num_channels, again.total_capacity, again.channels], [info.num_channels, info.total_capacity, []]);
+
+      const self = await unary(c.ln, 'GetNodeInfo', { pub_key: sim.identityPubkey, include_channels: true });
+      const priv = views.filter((v) => v.private);
+      assert.ok(priv.length > 0);
+      assert.equal(self.num_channels, views.length, 'our private channels are in our graph');
+      assert.equal(self.channels.length, views.length - priv.length, 'but are not listed (unannounced)');
+      assert.equal(BigInt(self.total_capacity), views.reduce((s, v) => s + BigInt(v.capacitySat), 0n));
     });
 
     it('ForwardingHistory matches the settled forwards that were streamed, with paging', async () => {

@@ -81,7 +81,12 @@ export function classifyGrpcError(err: unknown, method: string, target: string, 
     code === GrpcStatus.UNAUTHENTICATED ||
     lower.includes('macaroon') ||
     lower.includes('signature mismatch') ||
-    lower.includes('verification failed')
+    lower.includes('verification failed') ||
+    // LND passes on macaroon.v2's parse errors and bakery's caveat and identifier checks as they are:
+    // a corrupted file or an unmet caveat never gets better by retrying
+    /^unmarshal v[12]: /.test(lower) ||
+    lower === 'invalid id' ||
+    /^caveat ".*" not satisfied: /s.test(lower)
   ) {
     return new LndError('macaroon', `LND rejected the macaroon (${details.trim()}). Check that it belongs to this node and was not rotated.`, code, details);
   }

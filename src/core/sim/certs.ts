@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
@@ -43,40 +42,6 @@ export async function generateTlsCert(extraDnsNames: readonly string[] = []): Pr
     },
   );
   return { certPem: pems.cert, keyPem: pems.private };
-}
-
-/**
- * Builds a binary macaroon in the libmacaroons v2 format (what LND writes to admin.macaroon):
- * version 0x02, location "lnd", a random identifier (LND's is 0x03 + a nonce + a protobuf of
- * ops; ours is 0x03 + 32 random bytes + the ops as text), no caveats, a 32-byte signature. The
- * simulator compares macaroons byte for byte; the structure only makes the file look familiar.
- */
-export function makeMacaroon(ops: string): Buffer {
-  const id = Buffer.concat([Buffer.from([0x03]), crypto.randomBytes(32), Buffer.from(ops, 'utf8')]);
-  const sig = crypto.randomBytes(32);
-  const loc = Buffer.from('lnd', 'utf8');
-  return Buffer.concat([
-    Buffer.from([0x02]),
-    field(1, loc),
-    field(2, id),
-    Buffer.from([0x00]), // end of header section
-    Buffer.from([0x00]), // end of (empty) caveat section
-    field(6, sig),
-  ]);
-}
-
-function field(type: number, data: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type]), uvarint(data.length), data]);
-}
-
-function uvarint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
 }
 
 /**

@@ -1,14 +1,14 @@
 /**
  * LND simulator: a real grpc-js TLS server speaking LND's protos (routerrpc.Router
  * SubscribeHtlcEvents; lnrpc.Lightning GetInfo, ListChannels, GetChanInfo, GetNodeInfo, FeeReport,
- * ForwardingHistory) with macaroon checks, a deterministic node model and HTLC traffic, fault
- * injection, and a ground-truth ledger to compare a monitor's stats with. No vscode imports.
+ * ForwardingHistory, UpdateChannelPolicy) with LND's macaroons and permission checks, a deterministic node model and
+ * HTLC traffic, fault injection, and a ground-truth ledger to compare a monitor's stats with. No
+ * vscode imports.
  */
 export {
   LndSimulator,
   LND_ERRORS,
-  LND_OFFCHAIN_READ_METHODS,
-  RESTRICTED_DENIES_DEFAULT,
+  MACAROON_ROOT_KEY_FILE,
   type SimMode,
   type SimulatorOptions,
   type CredentialPaths,
@@ -46,6 +46,31 @@ export {
   type NodeModel,
 } from './model';
 export { reasonKey, enumName, wireFailureTable, failureDetailTable, eventTypeTable, DOWNSTREAM_REASON, type EnumTable } from './enums';
-export { generateTlsCert, makeMacaroon, goHexDecodeError, type TlsMaterial } from './certs';
-export { SimRpcError, MAX_FORWARDING_EVENTS } from './rpc';
+export { generateTlsCert, goHexDecodeError, type TlsMaterial } from './certs';
+export {
+  LND_METHOD_PERMISSIONS,
+  LND_READ_PERMISSIONS,
+  LND_WRITE_PERMISSIONS,
+  LND_ADMIN_PERMISSIONS,
+  LND_VALID_ACTIONS,
+  LND_VALID_ENTITIES,
+  NO_HTLC_STREAM_PERMISSIONS,
+  parsePermissions,
+  type MacaroonOp,
+} from './permissions';
+export {
+  mintMacaroon,
+  macaroonSignature,
+  checkMacaroon,
+  addFirstPartyCaveat,
+  macaroonPermissions,
+  decodeMacaroon,
+  decodeMacaroonId,
+  encodeMacaroon,
+  MacaroonFormatError,
+  type RawMacaroon,
+  type MacaroonIdentity,
+} from './macaroon';
+export { SimRpcError, MAX_FORWARDING_EVENTS, SIM_LND_RELEASE } from './rpc';
+export { POLICY_PROTO_JSON, policyPackageDefinition, updateChannelPolicy, type PolicyUpdateReq } from './policyRpc';
 export { Prng } from './prng';

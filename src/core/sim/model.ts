@@ -130,6 +130,8 @@ export interface NodeModel {
   blockHash: string;
   commitHash: string;
   network: string;
+  /** Unix seconds the model was built at (the reference for made-up last_update times). */
+  builtAtSec: number;
   channels: SimChannel[];
   /** chan_id, alias SCIDs, peer SCID alias and confirmed SCID (decimal strings) -> channel. */
   byScid: Map<string, SimChannel>;
@@ -173,7 +175,8 @@ const NORMAL_ALIASES: readonly string[] = [
 
 const CAPACITIES_SAT: readonly number[] = [2_000_000, 3_000_000, 5_000_000, 8_000_000, 10_000_000, 16_777_215, 25_000_000];
 
-function pubkeyFrom(prng: Prng): string {
+/** A valid compressed secp256k1 public key drawn from `prng`. */
+export function pubkeyFrom(prng: Prng): string {
   for (;;) {
     const priv = prng.bytes(32);
     try {
@@ -186,7 +189,7 @@ function pubkeyFrom(prng: Prng): string {
   }
 }
 
-function randomPolicy(prng: Prng, capacitySat: number, nowSec: number): PolicyModel {
+export function randomPolicy(prng: Prng, capacitySat: number, nowSec: number): PolicyModel {
   return {
     feeBaseMsat: prng.pick([0, 0, 0, 1000, 1000, 500, 1]),
     feeRatePpm: prng.logInt(1, 2500),
@@ -381,6 +384,7 @@ export function buildNodeModel(opts: ModelOptions): NodeModel {
     blockHash: `00000000000000000000${prng.hex(22)}`,
     commitHash: prng.hex(20),
     network: opts.network ?? 'mainnet',
+    builtAtSec: nowSec,
     channels,
     byScid,
     peers,

@@ -1,6 +1,6 @@
 import type { SimEngine, ForwardRecord } from './engine';
 import { goHexDecodeError } from './certs';
-import { findChannel, type NodeModel, type PolicyModel, type SimChannel } from './model';
+import { findChannel, makeScid, parseScid, pubkeyFrom, randomPolicy, type NodeModel, type PolicyModel, type SimChannel } from './model';
 import { Prng } from './prng';
 
 /**
@@ -44,13 +44,24 @@ function policyObj(p: PolicyModel): Obj {
   };
 }
 
-export function getInfo(engine: SimEngine, version: string): Obj {
+/**
+ * The LND release GetInfo answers as: v0.21.0-beta, the first whose GetInfoResponse has
+ * wallet_synced (field 23), which we send; every field the simulator sends exists in that release
+ * (protos/ is a trimmed v0.21 copy). commitHash is the release tag's commit, as LND's release
+ * builds report it.
+ */
+export const SIM_LND_RELEASE = Object.freeze({
+  version: '0.21.0-beta commit=v0.21.0-beta',
+  commitHash: '0c4a70340d21d5cd87bb77b940acb02c90f4e8e7',
+});
+
+export function getInfo(engine: SimEngine, version: string, commitHash: string): Obj {
   const m = engine.model;
   const active = m.channels.filter((c) => c.active);
   const peersOnline = new Set(active.map((c) => c.peerPubkey));
   return {
     version,
-    commit_hash: m.commitHash,
+    commit_hash: commitHash,
     identity_pubkey: m.identityPubkey,
     alias: m.alias,
     color: m.color,
@@ -176,10 +187,131 @@ export function getChanInfo(engine: SimEngine, req: { chan_id?: string; chan_poi
   let ch: SimChannel | undefined;
   if (req.chan_id && req.chan_id !== '0') ch = findChannel(m, req.chan_id);
   else if (req.chan_point) ch = m.channels.find((c) => c.channelPoint === req.chan_point);
-  if (!ch) throw new SimRpcError(NOT_FOUND, 'edge not found');
-  return edgeObj(m, ch);
+  if (ch) return edgeObj(m, ch);
+  const remote = req.chan_id && req.chan_id !== '0' ? findRemoteEdge(m, req.chan_id) : undefined;
+  if (remote) return remoteEdgeObj(remote);
+  throw new SimRpcError(NOT_FOUND, 'edge not found');
 }
 
+/**
+ * A channel between one of our peers and some other node, as our graph knows it. Made up, but
+ * deterministic from the peer's key, so GetNodeInfo lists the same ones every time and
+ * GetChanInfo finds them.
+ */
+interface RemoteEdge {
+  chanIdStr: string;
+  chanPoint: string;
+  peerPubkey: string;
+  farPubkey: string;
+  capacitySat: number;
+  peerPolicy: PolicyModel;
+  farPolicy: PolicyModel;
+}
+
+/** Our channels and the model's unknown SCIDs use tx indexes up to 3000; remote edges use 4000 + the peer's channel index. */
+const REMOTE_TX_BASE = 4000;
+
+/** How many channels an announced peer has with nodes other than us. */
+function remoteEdgeCount(peerKey: string): number {
+  return new Prng(`peer:${peerKey}`).int(3, 400);
+}
+
+/** Far ends of remote edges: a fixed pool, so big nodes share neighbours as in the real graph. */
+const FAR_NODES = 300;
+const farNodeKeys = new Map<number, string>();
+function farNode(i: number): string {
+  let k = farNodeKeys.get(i);
+  if (k === undefined) farNodeKeys.set(i, (k = pubkeyFrom(new Prng(`far-node:${i}`))));
+  return k;
+}
+
+/** The first draws of a remote edge: its block and capacity (all GetNodeInfo needs to count). */
+function remoteEdgeHead(m: NodeModel, first: SimChannel, j: number) {
+  const r = new Prng(`peer-edge:${first.peerPubkey}:${j}`);
+  const block = r.int(600_000, m.blockHeight - 6);
+  const capacitySat = r.int(1_000_000, 8_000_000);
+  return { r, block, capacitySat };
+}
+
+function remoteEdge(m: NodeModel, first: SimChannel, j: number): RemoteEdge {
+  const { r, block, capacitySat } = remoteEdgeHead(m, first, j);
+  const chanPoint = `${r.hex(32)}:${r.int(0, 3)}`;
+  let far = farNode(r.int(0, FAR_NODES - 1));
+  if (far === first.peerPubkey || far === m.identityPubkey) far = farNode(FAR_NODES); // astronomically unlikely
+  return {
+    chanIdStr: makeScid(block, REMOTE_TX_BASE + first.index, j).toString(),
+    chanPoint,
+    peerPubkey: first.peerPubkey,
+    farPubkey: far,
+    capacitySat,
+    peerPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
+    farPolicy: randomPolicy(r, capacitySat, m.builtAtSec),
+  };
+}
+
+/** The announced peer's first channel with us (it numbers the peer's remote edges), if any. */
+function announcedFirst(m: NodeModel, peerKey: string): SimChannel | undefined {
+  const first = m.peers.get(peerKey)?.[0];
+  return first && first.peerAnnounced ? first : undefined;
+}
+
+/** The peer's remote edges, or none when the peer is not in the graph. */
+function remoteEdges(m: NodeModel, peerKey: string): RemoteEdge[] {
+  const first = announcedFirst(m, peerKey);
+  if (!first) return [];
+  const n = remoteEdgeCount(peerKey);
+  const out: RemoteEdge[] = [];
+  for (let j = 0; j < n; j++) out.push(remoteEdge(m, first, j));
+  return out;
+}
+
+/** How many remote edges the peer has and their total capacity, without building them. */
+function remoteEdgeTotals(m: NodeModel, peerKey: string): { count: number; capacitySat: number } {
+  const first = announcedFirst(m, peerKey);
+  if (!first) return { count: 0, capacitySat: 0 };
+  const count = remoteEdgeCount(peerKey);
+  let capacitySat = 0;
+  for (let j = 0; j < count; j++) capacitySat += remoteEdgeHead(m, first, j).capacitySat;
+  return { count, capacitySat };
+}
+
+function findRemoteEdge(m: NodeModel, chanId: string): RemoteEdge | undefined {
+  let parts: ReturnType<typeof parseScid>;
+  try {
+    parts = parseScid(chanId);
+  } catch {
+    return undefined;
+  }
+  const first = m.channels[parts.txIndex - REMOTE_TX_BASE];
+  if (!first || !first.peerAnnounced || m.peers.get(first.peerPubkey)?.[0] !== first) return undefined;
+  if (parts.output >= remoteEdgeCount(first.peerPubkey)) return undefined;
+  const e = remoteEdge(m, first, parts.output);
+  return e.chanIdStr === chanId ? e : undefined;
+}
+
+function remoteEdgeObj(e: RemoteEdge): Obj {
+  const peerIs1 = e.peerPubkey < e.farPubkey;
+  const p = policyObj(e.peerPolicy);
+  const f = policyObj(e.farPolicy);
+  return {
+    channel_id: e.chanIdStr,
+    chan_point: e.chanPoint,
+    last_update: Math.max(e.peerPolicy.lastUpdate, e.farPolicy.lastUpdate),
+    node1_pub: peerIs1 ? e.peerPubkey : e.farPubkey,
+    node2_pub: peerIs1 ? e.farPubkey : e.peerPubkey,
+    capacity: String(e.capacitySat),
+    node1_policy: peerIs1 ? p : f,
+    node2_policy: peerIs1 ? f : p,
+    custom_records: {},
+  };
+}
+
+/**
+ * LND's GetNodeInfo: num_channels and total_capacity count every channel of the node in our graph
+ * (our own private channels included, which LND keeps in its graph unannounced); channels, with
+ * include_channels, lists them all but the unannounced ones. So num_channels is the number listed
+ * plus our private channels with that node.
+ */
 export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_channels?: boolean }): Obj {
   const m = engine.model;
   const pk = req.pub_key ?? '';
@@ -187,23 +319,27 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
   if (hexErr) throw new SimRpcError(UNKNOWN, hexErr);
   if (pk.length !== 66) throw new SimRpcError(UNKNOWN, `malformed public key: invalid length: ${pk.length / 2}`);
   const key = pk.toLowerCase();
+  const byId = (a: { id: bigint }, b: { id: bigint }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   if (key === m.identityPubkey) {
-    const pub = m.channels.filter((c) => !c.private);
+    const listed = m.channels.filter((c) => !c.private).map((c) => ({ id: c.chanId, obj: edgeObj(m, c) }));
     return {
       node: { last_update: Math.floor(Date.now() / 1000) - 3600, pub_key: key, alias: m.alias, addresses: [{ network: 'tcp', addr: '127.0.0.1:9735' }], color: m.color, features: {}, custom_records: {} },
-      num_channels: pub.length,
-      total_capacity: String(pub.reduce((s, c) => s + c.capacitySat, 0)),
-      channels: req.include_channels ? pub.map((c) => edgeObj(m, c)) : [],
+      num_channels: m.channels.length,
+      total_capacity: String(m.channels.reduce((s, c) => s + c.capacitySat, 0)),
+      channels: req.include_channels ? listed.sort(byId).map((e) => e.obj) : [],
     };
   }
   const chans = m.peers.get(key);
   const first = chans?.[0];
   if (!chans || !first || !first.peerAnnounced) throw new SimRpcError(NOT_FOUND, 'unable to find node');
-  // the peer's other (simulated) channels: deterministic from its key
-  const r = new Prng(`peer:${key}`);
-  const extra = r.int(3, 400);
-  const extraCap = extra * r.int(1_000_000, 8_000_000);
-  const ours = chans.filter((c) => !c.private);
+  const remote = remoteEdgeTotals(m, key);
+  const total = chans.reduce((s, c) => s + c.capacitySat, 0) + remote.capacitySat;
+  const listed = req.include_channels
+    ? [
+        ...chans.filter((c) => !c.private).map((c) => ({ id: c.chanId, obj: edgeObj(m, c) })),
+        ...remoteEdges(m, key).map((e) => ({ id: BigInt(e.chanIdStr), obj: remoteEdgeObj(e) })),
+      ].sort(byId)
+    : [];
   return {
     node: {
       last_update: first.peerPolicy?.lastUpdate ?? first.policy.lastUpdate,
@@ -214,9 +350,9 @@ export function getNodeInfo(engine: SimEngine, req: { pub_key?: string; include_
       features: {},
       custom_records: {},
     },
-    num_channels: ours.length + extra,
-    total_capacity: String(ours.reduce((s, c) => s + c.capacitySat, 0) + extraCap),
-    channels: req.include_channels ? ours.map((c) => edgeObj(m, c)) : [],
+    num_channels: chans.length + remote.count,
+    total_capacity: String(total),
+    channels: listed.map((e) => e.obj),
   };
 }
 

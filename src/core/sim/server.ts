@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -5,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { loadLndProtos } from '../lnd/protos';
 import type { HtlcEvent } from '../lnd/types';
-import { generateTlsCert, goHexDecodeError, makeMacaroon } from './certs';
+import { generateTlsCert, goHexDecodeError } from './certs';
 import {
   SimEngine,
   type EngineOptions,
@@ -22,7 +23,10 @@ import {
   type Msat,
 } from './engine';
 import type { GroundTruth, TruthOptions } from './ledger';
+import { checkMacaroon, mintMacaroon } from './macaroon';
 import type { ChannelView, PolicyModel } from './model';
+import { LND_ADMIN_PERMISSIONS, LND_METHOD_PERMISSIONS, LND_READ_PERMISSIONS, parsePermissions } from './permissions';
+import { policyPackageDefinition, updateChannelPolicy, type PolicyUpdateReq } from './policyRpc';
 import * as rpc from './rpc';
 
 /** LND's exact error texts (all sent with gRPC status UNKNOWN unless noted). */
@@ -36,12 +40,12 @@ export const LND_ERRORS = Object.freeze({
   nodeNotFound: 'unable to find node',
   /** GetChanInfo, status NOT_FOUND. */
   edgeNotFound: 'edge not found',
+  /** grpc-go's answer (status UNIMPLEMENTED) for a service the server does not register. */
+  noRouter: 'unknown service routerrpc.Router',
 });
 
-/** Calls refused to the restricted macaroon by default (what this project's brief asks for). */
-export const RESTRICTED_DENIES_DEFAULT: readonly string[] = Object.freeze(['SubscribeHtlcEvents', 'ForwardingHistory']);
-/** Every call we serve that needs offchain:read in real LND (use for an exact read-only-without-offchain macaroon). */
-export const LND_OFFCHAIN_READ_METHODS: readonly string[] = Object.freeze(['SubscribeHtlcEvents', 'ForwardingHistory', 'ListChannels', 'FeeReport']);
+/** The macaroon root key's file in a credentials folder (LND keeps its root key in macaroons.db). */
+export const MACAROON_ROOT_KEY_FILE = 'macaroons.key';
 
 /** 'hang': the port accepts calls but never answers unary ones (clients hit their deadline). */
 export type SimMode = 'ok' | 'starting' | 'locked' | 'auth-fail' | 'down' | 'hang';
@@ -53,24 +57,34 @@ export interface SimulatorOptions extends EngineOptions {
   port?: number;
   /** Start timer traffic at this rate (events/s); 0 = none (default). */
   eventsPerSecond?: number;
-  /** Method names refused to restrictedMacaroonHex (default RESTRICTED_DENIES_DEFAULT). */
-  restrictedMacaroonDenies?: readonly string[];
-  /** GetInfo.version (default "0.20.0-beta commit=v0.20.0-beta"). */
+  /**
+   * Serve routerrpc.Router (default true). false is an LND built without the router sub-server:
+   * SubscribeHtlcEvents then fails with UNIMPLEMENTED "unknown service routerrpc.Router", before
+   * any macaroon check (grpc-go answers unknown services without running interceptors).
+   */
+  routerRpc?: boolean;
+  /** GetInfo.version (default SIM_LND_RELEASE.version, "0.21.0-beta commit=v0.21.0-beta"). */
   version?: string;
+  /** GetInfo.commit_hash (default: SIM_LND_RELEASE.commitHash with the default version, else the model's). */
+  commitHash?: string;
   /** Initial mode (default 'ok'); 'down' starts without listening (port must then be given). */
   mode?: SimMode;
   /** Reuse this TLS certificate and key (default: a fresh self-signed pair), e.g. across restarts. */
   tls?: { certPem: string; keyPem: string };
-  /** Reuse these binary macaroons (default: fresh ones), e.g. across restarts. */
-  macaroons?: { admin: Buffer; restricted: Buffer };
+  /**
+   * The 32-byte root key every macaroon is signed with (default: a fresh random one). Reusing it
+   * across restarts keeps admin.macaroon, readonly.macaroon and baked macaroons valid, as LND's
+   * macaroons.db does.
+   */
+  macaroonRootKey?: Buffer;
 }
 
 export interface CredentialPaths {
   certPath: string;
-  /** Binary macaroon (like LND's admin.macaroon). */
+  /** admin.macaroon: LND's admin permissions. */
   macaroonPath: string;
-  /** Binary macaroon without offchain:read (like a custom read-only macaroon). */
-  restrictedMacaroonPath: string;
+  /** readonly.macaroon: LND's read permissions (every entity's read, offchain:read included). */
+  readonlyMacaroonPath: string;
 }
 
 interface StatusError {
@@ -87,8 +101,9 @@ function err(code: number, details: string): StatusError {
 
 /**
  * An LND look-alike gRPC server (routerrpc.Router/SubscribeHtlcEvents and lnrpc.Lightning GetInfo,
- * ListChannels, GetChanInfo, GetNodeInfo, FeeReport, ForwardingHistory) over TLS with a fresh
- * self-signed cert, checking a macaroon on every call, in front of a {@link SimEngine}.
+ * ListChannels, GetChanInfo, GetNodeInfo, FeeReport, ForwardingHistory and UpdateChannelPolicy)
+ * over TLS with a fresh self-signed cert, checking a macaroon on every call as LND does, in front
+ * of a {@link SimEngine}.
  *
  * ```ts
  * const sim = await LndSimulator.start({ seed: 1, channels: 12 });
@@ -105,19 +120,22 @@ export class LndSimulator extends EventEmitter {
   port: number;
   readonly certPem: string;
   private readonly keyPem: string;
-  /** Binary admin-like macaroon and its hex (what clients send). */
+  /** admin.macaroon (LND's admin permissions) and its hex (what clients send). */
   readonly macaroon: Buffer;
   readonly macaroonHex: string;
-  /** Binary macaroon without offchain:read and its hex. */
-  readonly restrictedMacaroon: Buffer;
-  readonly restrictedMacaroonHex: string;
+  /** readonly.macaroon (LND's read permissions: every entity's read) and its hex. */
+  readonly readonlyMacaroon: Buffer;
+  readonly readonlyMacaroonHex: string;
   readonly version: string;
+  readonly commitHash: string;
+  /** Whether routerrpc.Router is served (see SimulatorOptions.routerRpc). */
+  readonly routerRpc: boolean;
+  private readonly rootKey: Buffer;
 
   private server: grpc.Server | undefined;
   private modeValue: SimMode = 'ok';
   private readonly streams = new Set<AnyWritable>();
   private replayNext = 0;
-  private readonly restrictedDenies: Set<string>;
   private readonly streamSerialize: (v: HtlcEvent) => Buffer;
   private stopped = false;
   private modeChange: Promise<void> = Promise.resolve();
@@ -129,12 +147,18 @@ export class LndSimulator extends EventEmitter {
     this.port = opts.port ?? 0;
     this.certPem = tls.certPem;
     this.keyPem = tls.keyPem;
-    this.macaroon = opts.macaroons?.admin ?? makeMacaroon('address:read,write info:read,write invoices:read,write macaroon:generate,read,write message:read,write offchain:read,write onchain:read,write peers:read,write signer:generate,read');
+    if (opts.macaroonRootKey && opts.macaroonRootKey.length !== 32) throw new Error(`macaroonRootKey must be 32 bytes, got ${opts.macaroonRootKey.length}`);
+    this.rootKey = Buffer.from(opts.macaroonRootKey ?? crypto.randomBytes(32));
+    // nonces derived from the root key: the same key gives the same files, as a restarted LND
+    // keeps its admin.macaroon and readonly.macaroon
+    const nonce = (name: string) => crypto.createHmac('sha256', this.rootKey).update(name).digest().subarray(0, 16);
+    this.macaroon = mintMacaroon(this.rootKey, LND_ADMIN_PERMISSIONS, nonce('admin.macaroon'));
     this.macaroonHex = this.macaroon.toString('hex');
-    this.restrictedMacaroon = opts.macaroons?.restricted ?? makeMacaroon('info:read onchain:read peers:read');
-    this.restrictedMacaroonHex = this.restrictedMacaroon.toString('hex');
-    this.version = opts.version ?? '0.20.0-beta commit=v0.20.0-beta';
-    this.restrictedDenies = new Set(opts.restrictedMacaroonDenies ?? RESTRICTED_DENIES_DEFAULT);
+    this.readonlyMacaroon = mintMacaroon(this.rootKey, LND_READ_PERMISSIONS, nonce('readonly.macaroon'));
+    this.readonlyMacaroonHex = this.readonlyMacaroon.toString('hex');
+    this.version = opts.version ?? rpc.SIM_LND_RELEASE.version;
+    this.commitHash = opts.commitHash ?? (opts.version === undefined ? rpc.SIM_LND_RELEASE.commitHash : this.engine.model.commitHash);
+    this.routerRpc = opts.routerRpc ?? true;
     const router = loadLndProtos().packageDefinition['routerrpc.Router'] as unknown as Record<string, MethodDefinition<object, object>>;
     this.streamSerialize = router.SubscribeHtlcEvents!.responseSerialize as unknown as (v: HtlcEvent) => Buffer;
     this.engine.validateRaw = (ev) => {
@@ -201,13 +225,15 @@ export class LndSimulator extends EventEmitter {
     server.addService(routerDef, {
       SubscribeHtlcEvents: (call: AnyWritable) => this.onSubscribe(call),
     });
-    server.addService(lnrpc.Lightning.service, {
-      GetInfo: this.unary('GetInfo', () => rpc.getInfo(this.engine, this.version)),
+    const policyDef = policyPackageDefinition()['lnrpc.Lightning'] as grpc.ServiceDefinition;
+    server.addService({ ...lnrpc.Lightning.service, ...policyDef }, {
+      GetInfo: this.unary('GetInfo', () => rpc.getInfo(this.engine, this.version, this.commitHash)),
       ListChannels: this.unary('ListChannels', (req) => rpc.listChannels(this.engine, req as rpc.ListChannelsReq)),
       GetChanInfo: this.unary('GetChanInfo', (req) => rpc.getChanInfo(this.engine, req as { chan_id?: string; chan_point?: string })),
       GetNodeInfo: this.unary('GetNodeInfo', (req) => rpc.getNodeInfo(this.engine, req as { pub_key?: string; include_channels?: boolean })),
       FeeReport: this.unary('FeeReport', () => rpc.feeReport(this.engine)),
       ForwardingHistory: this.unary('ForwardingHistory', (req) => rpc.forwardingHistory(this.engine, req as rpc.ForwardingHistoryReq)),
+      UpdateChannelPolicy: this.unary('UpdateChannelPolicy', (req) => updateChannelPolicy(this.engine, req as PolicyUpdateReq)),
     });
     return server;
   }
@@ -279,27 +305,48 @@ export class LndSimulator extends EventEmitter {
 
   /**
    * Writes tls.cert, admin.macaroon and readonly.macaroon (binary) into `dir` (created if needed),
-   * and tls.key when `withKey` (so a restarted simulator can reuse them, as LND reuses its own).
+   * and tls.key and the macaroon root key (MACAROON_ROOT_KEY_FILE) when `withKey`, so a restarted
+   * simulator can reuse them, as LND reuses its own.
    */
   async writeCredentials(dir: string, withKey = false): Promise<CredentialPaths> {
     await fs.mkdir(dir, { recursive: true });
-    if (withKey) await fs.writeFile(path.join(dir, 'tls.key'), this.keyPem, { mode: 0o600 });
+    if (withKey) {
+      await fs.writeFile(path.join(dir, 'tls.key'), this.keyPem, { mode: 0o600 });
+      await fs.writeFile(path.join(dir, MACAROON_ROOT_KEY_FILE), this.rootKey, { mode: 0o600 });
+    }
     const certPath = path.join(dir, 'tls.cert');
     const macaroonPath = path.join(dir, 'admin.macaroon');
-    const restrictedMacaroonPath = path.join(dir, 'readonly.macaroon');
+    const readonlyMacaroonPath = path.join(dir, 'readonly.macaroon');
     await fs.writeFile(certPath, this.certPem);
     await fs.writeFile(macaroonPath, this.macaroon, { mode: 0o600 });
-    await fs.writeFile(restrictedMacaroonPath, this.restrictedMacaroon, { mode: 0o600 });
-    return { certPath, macaroonPath, restrictedMacaroonPath };
+    await fs.writeFile(readonlyMacaroonPath, this.readonlyMacaroon, { mode: 0o600 });
+    return { certPath, macaroonPath, readonlyMacaroonPath };
+  }
+
+  /**
+   * A new macaroon with these permissions, as `lncli bakemacaroon` makes one: `entity:action`
+   * pairs (e.g. 'info:read', 'offchain:write') or `uri:/package.Service/Method` for single calls.
+   * Validated with LND's rules and texts (throws on an unknown entity or action, or a `uri:` for
+   * a call this node does not serve).
+   */
+  bakeMacaroon(permissions: readonly string[]): Buffer {
+    const known = new Set(Object.keys(LND_METHOD_PERMISSIONS).filter((m) => this.routerRpc || !m.startsWith('/routerrpc.')));
+    return mintMacaroon(this.rootKey, parsePermissions(permissions, known));
   }
 
   // ---------------------------------------------------------------- auth
 
-  /** LND's interceptor order: RPC state first, then the macaroon, then its permissions. */
-  private authorize(method: string, md: grpc.Metadata): StatusError | undefined {
+  /**
+   * LND's interceptor order: RPC state first, then the method's required permissions, then the
+   * macaroon (rpcperms/interceptor.go checkMacaroon, macaroons/service.go ValidateMacaroon and
+   * CheckMacAuth). `fullMethod` is the gRPC path, e.g. /lnrpc.Lightning/GetInfo.
+   */
+  private authorize(fullMethod: string, md: grpc.Metadata): StatusError | undefined {
     const UNKNOWN = grpc.status.UNKNOWN;
     if (this.modeValue === 'starting') return err(UNKNOWN, LND_ERRORS.starting);
     if (this.modeValue === 'locked') return err(UNKNOWN, LND_ERRORS.locked);
+    const required = LND_METHOD_PERMISSIONS[fullMethod];
+    if (!required) return err(UNKNOWN, `${fullMethod}: unknown permissions required for method`);
     const values = md.get('macaroon');
     if (values.length !== 1) return err(UNKNOWN, `expected 1 macaroon, got ${values.length}`);
     if (this.modeValue === 'auth-fail') return err(UNKNOWN, LND_ERRORS.signatureMismatch);
@@ -307,16 +354,15 @@ export class LndSimulator extends EventEmitter {
     const hex = Buffer.isBuffer(raw) ? raw.toString('hex') : String(raw);
     const hexErr = goHexDecodeError(hex);
     if (hexErr) return err(UNKNOWN, hexErr);
-    const lower = hex.toLowerCase();
-    if (lower === this.macaroonHex) return undefined;
-    if (lower === this.restrictedMacaroonHex) return this.restrictedDenies.has(method) ? err(UNKNOWN, LND_ERRORS.permissionDenied) : undefined;
-    return err(UNKNOWN, LND_ERRORS.signatureMismatch);
+    const denied = checkMacaroon(this.rootKey, Buffer.from(hex, 'hex'), required, fullMethod);
+    return denied === undefined ? undefined : err(UNKNOWN, denied);
   }
 
   private unary(method: string, fn: (req: object) => object): grpc.handleUnaryCall<object, object> {
+    const fullMethod = `/lnrpc.Lightning/${method}`;
     return (call, callback) => {
       if (this.modeValue === 'hang') return; // never answered: the client's deadline ends it
-      const denied = this.authorize(method, call.metadata);
+      const denied = this.authorize(fullMethod, call.metadata);
       if (denied) {
         callback(denied, null);
         return;
@@ -333,8 +379,12 @@ export class LndSimulator extends EventEmitter {
   // ---------------------------------------------------------------- streams
 
   private onSubscribe(call: AnyWritable): void {
+    if (!this.routerRpc) {
+      call.emit('error', err(grpc.status.UNIMPLEMENTED, LND_ERRORS.noRouter));
+      return;
+    }
     if (this.modeValue === 'hang') return; // held open, silent, until the client gives up or we stop
-    const denied = this.authorize('SubscribeHtlcEvents', call.metadata);
+    const denied = this.authorize('/routerrpc.Router/SubscribeHtlcEvents', call.metadata);
     if (denied) {
       call.emit('error', denied);
       return;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LndSimulator } from '../../../src/core/sim';
+import { LndSimulator, NO_HTLC_STREAM_PERMISSIONS } from '../../../src/core/sim';
 import type { HtlcMonitorTestApi } from '../../../src/extension/testApi';
 import { api, setSetting, waitFor } from './util';
 
@@ -22,13 +22,15 @@ suite('history-only: a macaroon refused SubscribeHtlcEvents', function () {
     this.timeout(60_000);
     a = await api();
     await vscode.commands.executeCommand('htlcMonitor.failingChannels.focus');
-    sim = await LndSimulator.start({ seed: 95, eventsPerSecond: 50, restrictedMacaroonDenies: ['SubscribeHtlcEvents'] });
+    sim = await LndSimulator.start({ seed: 95, eventsPerSecond: 50 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-ho-'));
     const { certPath } = await sim.writeCredentials(dir);
     // the normal connection path: settings + the macaroon in secret storage, then Start Monitoring
     await setSetting('lnd.server', sim.address);
     await setSetting('lnd.tlsCertPath', certPath);
-    await a.storeMacaroonHex(sim.restrictedMacaroonHex);
+    // what LND refuses SubscribeHtlcEvents to while answering the rest: a macaroon baked for
+    // single calls (offchain:read alone would grant both the stream and ForwardingHistory)
+    await a.storeMacaroonHex(sim.bakeMacaroon(NO_HTLC_STREAM_PERMISSIONS).toString('hex'));
     await waitFor('configured', () => a.connection().state === 'idle' || a.connection().state === 'connected', 10_000);
     await vscode.commands.executeCommand('htlcMonitor.startMonitoring');
     await waitFor('connected in history-only mode', () => a.connection().state === 'connected' && a.connection().historyOnly !== undefined, 30_000);
@@ -81,9 +83,9 @@ suite('history-only: a macaroon refused SubscribeHtlcEvents', function () {
     assert.match(shown[0].contents, /\(command:htlcMonitor\.connect\)/);
   });
 
-  test('with a macaroon granting offchain:read, the stream is back and so are the failures', async function () {
+  test('with readonly.macaroon (it grants offchain:read), the stream is back and so are the failures', async function () {
     this.timeout(60_000);
-    await a.storeMacaroonHex(sim.macaroonHex);
+    await a.storeMacaroonHex(sim.readonlyMacaroonHex);
     await vscode.commands.executeCommand('htlcMonitor.startMonitoring');
     await waitFor('connected with the stream', () => a.connection().state === 'connected' && a.connection().historyOnly === undefined, 30_000);
     assert.equal(a.contextKey('htlcMonitor.historyOnly'), false);
