@@ -276,15 +276,38 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   }
 }
 
+/**
+ * Resolves once what was written to `stream` so far has been handed to the OS (or cannot be: the
+ * reader is gone). An empty write is queued behind the pending ones, so its callback runs after
+ * theirs.
+ */
+function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => void stream.write('', () => resolve()));
+}
+
 if (require.main === module) {
   // grpc-js passes an IP address as the TLS server name, which Node flags as deprecated (DEP0123);
   // the certificate is still verified against that IP. Keep the CLI's stderr to our own messages.
   process.noDeprecation = true;
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`htlc-monitor: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  // A reader that went away (`… | head`) is not a failure of the command: the rest of the output
+  // has nowhere to go. Any other write error is one, and is said so.
+  let outputFailed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || outputFailed) return;
+    outputFailed = true;
+    process.stderr.write(`htlc-monitor: error: cannot write the output: ${err.message}\n`);
+  });
+  process.stderr.on('error', () => undefined);
+  // Node writes to a pipe asynchronously: process.exit() right after a large write drops what the
+  // pipe has not taken yet (`watch --json | jq` got a cut document). So the process ends only once
+  // stdout and stderr are flushed; it still ends explicitly, so that a handle left open (a gRPC
+  // channel, a timer) cannot keep a finished command alive.
+  const end = async (code: number) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(outputFailed && code === 0 ? 1 : code);
+  };
+  main(process.argv.slice(2)).then(end, (err) => {
+    process.stderr.write(`htlc-monitor: ${String(err)}\n`);
+    return end(1);
+  });
 }

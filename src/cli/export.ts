@@ -101,8 +101,7 @@ export async function exportCommand(argv: string[], io: ExportIO): Promise<numbe
     fs.writeFileSync(values.out, text, { mode: 0o600 });
     io.stderr.write(`htlc-monitor: wrote ${values.out}\n`);
   } else {
-    // wait until the text is handed to the OS: the CLI exits right after, and a pipe takes 64 KiB at a time
-    await new Promise<void>((resolve, reject) => io.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    io.stdout.write(text); // the CLI ends only once stdout is flushed (see the end of cli.ts)
   }
   return 0;
 }

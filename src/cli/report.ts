@@ -175,7 +175,7 @@ async function reportFromHistory(file: string, connection: LndConnectionConfig |
     const full = analyzeOpportunities(source, context, { window: f.window, minFailures: f.minFailures, minObservedHours: f.minHours });
     const report = f.all ? full : actionableView(full);
     const text = f.json ? JSON.stringify(reportToJson(report)) + '\n' : f.csv ? renderReportCsv(report) : renderReportText(report, full);
-    await new Promise<void>((resolve, reject) => io.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    io.stdout.write(text);
     return 0;
   } finally {
     ctx?.dispose();
