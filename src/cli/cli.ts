@@ -4,40 +4,75 @@ import { LndClient, LndConnectionConfig } from '../core/lnd/client';
 import { parseHostPort, readMacaroon, readTlsCert } from '../core/lnd/config';
 import { formatLocalIso } from '../core/time';
 import { ChannelContextService, LndContextProvider } from '../core/context';
-import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
+import { HelpRequested, parseCommandArgs, parseDurationSeconds, UsageError } from './args';
 import { renderTable } from './table';
 import { REPORT_USAGE, reportCommand } from './report';
-import { SIM_USAGE, simCommand } from './sim';
+import { SIM_USAGE, simCommand, TRAFFIC_OPTIONS } from './sim';
 import type { Disposable } from '../core/emitter';
 import { StatsEngine } from '../core/stats';
 import { HtlcStore } from '../core/store/store';
 import { EXPORT_USAGE, exportCommand } from './export';
 import { DAEMON_FLAGS, DAEMON_USAGE, DaemonOptions, daemonOptionsFrom, startDaemonParts } from './daemon';
+import { commandHelp, CommandUsage, CONNECTION_OPTIONS, HELP_OPTION } from './usage';
+
+/** What watch prints and keeps, shared with demo (which watches the simulator). */
+const WATCH_OUTPUT_OPTIONS = `  --duration SECONDS  stop after this long (default: until Ctrl-C or SIGTERM)
+  --json              print one JSON document with the results at the end (default: a table at the
+                      end; in a terminal, redrawn every second)
+  --db FILE           keep the history in FILE (SQLite) across runs: restored at start, saved
+                      every 15 s and at exit (default: none; read it with report --db and export)`;
+
+const WATCH_USAGE = {
+  name: 'watch',
+  flags: {
+    lnd: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    macaroon: { type: 'string' },
+    'tls-server-name': { type: 'string' },
+    duration: { type: 'string' },
+    json: { type: 'boolean' },
+    db: { type: 'string' },
+    ...DAEMON_FLAGS,
+  },
+  summary: `  watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json] [--db FILE]
+          [--metrics HOST:PORT] [--alerts-file FILE] [--alert-… N] [--no-backfill]
+          Monitor an LND node's forwards until Ctrl-C or the duration (see "Running as a daemon"
+          in the README for systemd and Prometheus).`,
+  options: `${CONNECTION_OPTIONS}\n${WATCH_OUTPUT_OPTIONS}\n${DAEMON_USAGE}`,
+  example: `htlc-monitor watch --lnd 127.0.0.1:10009 --tls-cert ~/.lnd/tls.cert \\
+  --macaroon ~/.lnd/data/chain/bitcoin/mainnet/readonly.macaroon --duration 60 --json`,
+} satisfies CommandUsage;
+
+const DEMO_USAGE = {
+  name: 'demo',
+  flags: {
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    json: { type: 'boolean' },
+    seed: { type: 'string' },
+    db: { type: 'string' },
+    ...DAEMON_FLAGS,
+  },
+  summary: `  demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--seed N] [--json] [--db FILE]
+          Start the built-in LND simulator and watch it (with watch's metrics and alert options too).`,
+  options: `${TRAFFIC_OPTIONS}\n${WATCH_OUTPUT_OPTIONS}\n${DAEMON_USAGE}`,
+  example: 'htlc-monitor demo --rate 200 --duration 30',
+} satisfies CommandUsage;
+
+/** Every command, in the order `htlc-monitor --help` lists them. */
+export const COMMANDS: ReadonlyMap<string, CommandUsage> = new Map([WATCH_USAGE, DEMO_USAGE, SIM_USAGE, REPORT_USAGE, EXPORT_USAGE].map((u) => [u.name, u]));
+const COMMAND_NAMES = [...COMMANDS.keys()].join(', ');
 
 const USAGE = `Usage: htlc-monitor <command> [options]
 
 Commands:
-  watch   --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--duration SECONDS] [--json] [--db FILE]
-          [--metrics HOST:PORT] [--alerts-file FILE] [--alert-… N] [--no-backfill]
-          Monitor an LND node's forwards until Ctrl-C or the duration (see "Running as a daemon"
-          in the README for systemd and Prometheus).
-  demo    [--duration SECONDS] [--rate EVENTS_PER_SECOND] [--json] [--db FILE]
-          Start the built-in LND simulator and watch it.
-${SIM_USAGE}
-${REPORT_USAGE}
-${EXPORT_USAGE}
+${[...COMMANDS.values()].map((u) => u.summary).join('\n')}
 
-Options:
-  --lnd HOST:PORT     LND's gRPC address, e.g. 127.0.0.1:10009 or [::1]:10009
-  --tls-cert FILE     LND's tls.cert (the connection is verified against it)
-  --macaroon FILE     a macaroon with offchain:read and info:read (readonly.macaroon works)
-  --tls-server-name N verify the certificate for name N instead of the host
-  --duration SECONDS  stop after this long
-  --json              print one JSON document with the results at the end
-  --db FILE           keep the history in FILE (SQLite) across runs: restored at start, saved
-                      every 15 s and at exit (see export)
-${DAEMON_USAGE}
-  -h, --help          show this help
+Run "htlc-monitor <command> --help" for a command's options, with defaults and an example.
+
+Options of watch:
+${WATCH_USAGE.options}
+${HELP_OPTION}
 `;
 
 export interface CliIO {
@@ -184,14 +219,7 @@ function connectionFromFlags(values: Record<string, string | boolean | undefined
 }
 
 async function demo(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs('demo', argv, {
-    duration: { type: 'string' },
-    rate: { type: 'string' },
-    json: { type: 'boolean' },
-    seed: { type: 'string' },
-    db: { type: 'string' },
-    ...DAEMON_FLAGS,
-  });
+  const { values } = parseCommandArgs(DEMO_USAGE, argv);
   const daemon = daemonOptionsFrom(values);
   const rate = values.rate === undefined ? 40 : Number(values.rate);
   if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`demo: --rate must be a number of events per second, got "${values.rate}"`);
@@ -218,16 +246,7 @@ async function demo(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function watch(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs('watch', argv, {
-    lnd: { type: 'string' },
-    'tls-cert': { type: 'string' },
-    macaroon: { type: 'string' },
-    'tls-server-name': { type: 'string' },
-    duration: { type: 'string' },
-    json: { type: 'boolean' },
-    db: { type: 'string' },
-    ...DAEMON_FLAGS,
-  });
+  const { values } = parseCommandArgs(WATCH_USAGE, argv);
   const durationSec = parseDurationSeconds(values.duration, '--duration');
   const connection = connectionFromFlags(values);
   const daemon = daemonOptionsFrom(values);
@@ -253,18 +272,28 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
         return await simCommand(rest, io);
       case 'export':
         return await exportCommand(rest, io);
+      case 'help': {
+        const about = rest[0] === undefined ? undefined : COMMANDS.get(rest[0]);
+        if (rest[0] !== undefined && !about) throw new UsageError(`unknown command "${rest[0]}" (try: ${COMMAND_NAMES})`);
+        io.stdout.write(about ? commandHelp(about) : USAGE);
+        return 0;
+      }
       case undefined:
       case '-h':
       case '--help':
-      case 'help':
         io.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (try: watch, demo, sim, report, export)`);
+        throw new UsageError(`unknown command "${command}" (try: ${COMMAND_NAMES})`);
     }
   } catch (err) {
+    const usage = command === undefined ? undefined : COMMANDS.get(command);
+    if (err instanceof HelpRequested && usage) {
+      io.stdout.write(commandHelp(usage));
+      return 0;
+    }
     if (err instanceof UsageError) {
-      io.stderr.write(`htlc-monitor: ${err.message}\nRun "htlc-monitor --help" for usage.\n`);
+      io.stderr.write(`htlc-monitor: ${err.message}\nRun "htlc-monitor${usage ? ` ${usage.name}` : ''} --help" for usage.\n`);
       return 2;
     }
     if (err instanceof LndError) {
@@ -276,15 +305,38 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   }
 }
 
+/**
+ * Resolves once what was written to `stream` so far has been handed to the OS (or cannot be: the
+ * reader is gone). An empty write is queued behind the pending ones, so its callback runs after
+ * theirs.
+ */
+function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => void stream.write('', () => resolve()));
+}
+
 if (require.main === module) {
   // grpc-js passes an IP address as the TLS server name, which Node flags as deprecated (DEP0123);
   // the certificate is still verified against that IP. Keep the CLI's stderr to our own messages.
   process.noDeprecation = true;
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`htlc-monitor: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  // A reader that went away (`… | head`) is not a failure of the command: the rest of the output
+  // has nowhere to go. Any other write error is one, and is said so.
+  let outputFailed = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || outputFailed) return;
+    outputFailed = true;
+    process.stderr.write(`htlc-monitor: error: cannot write the output: ${err.message}\n`);
+  });
+  process.stderr.on('error', () => undefined);
+  // Node writes to a pipe asynchronously: process.exit() right after a large write drops what the
+  // pipe has not taken yet (`watch --json | jq` got a cut document). So the process ends only once
+  // stdout and stderr are flushed; it still ends explicitly, so that a handle left open (a gRPC
+  // channel, a timer) cannot keep a finished command alive.
+  const end = async (code: number) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(outputFailed && code === 0 ? 1 : code);
+  };
+  main(process.argv.slice(2)).then(end, (err) => {
+    process.stderr.write(`htlc-monitor: ${String(err)}\n`);
+    return end(1);
+  });
 }

@@ -21,7 +21,7 @@ export const DAEMON_FLAGS = {
   'history-poll': { type: 'string' },
 } as const;
 
-export const DAEMON_USAGE = `  --metrics HOST:PORT serve Prometheus /metrics and /healthz there (e.g. 127.0.0.1:9464)
+export const DAEMON_USAGE = `  --metrics HOST:PORT serve Prometheus /metrics and /healthz there, e.g. 127.0.0.1:9464 (default: off)
   --alerts-file FILE  append alerts as JSON lines to FILE (default: stderr)
   --alert-missed-fees SAT   alert when one channel misses more than SAT sat of fees in the
                       alert window (default 1000; 0 = off)

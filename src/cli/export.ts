@@ -9,12 +9,34 @@ import { HtlcStore, StoreOpenError } from '../core/store/store';
 import { CHANNEL_COLUMNS, channelCsvRows, exportDocument, FAILURE_COLUMNS, failureCsvRows, PAIR_COLUMNS, pairCsvRows, toCsv } from '../core/store/export';
 import { isWindowName, WINDOWS } from '../core/store/windows';
 import { parseCommandArgs, UsageError } from './args';
+import type { CommandUsage } from './usage';
 
-export const EXPORT_USAGE = `  export  --db FILE [--window 1h|24h|7d|30d|all] [--format csv|json] [--table channels|pairs|failures]
+export const EXPORT_USAGE = {
+  name: 'export',
+  flags: {
+    db: { type: 'string' },
+    window: { type: 'string' },
+    format: { type: 'string' },
+    table: { type: 'string' },
+    limit: { type: 'string' },
+    channel: { type: 'string' },
+    out: { type: 'string' },
+  },
+  summary: `  export  --db FILE [--window 1h|24h|7d|30d|all] [--format csv|json] [--table channels|pairs|failures]
           [--limit N] [--channel REF] [--out FILE]
           Export the history kept by watch/demo --db: per-channel and per-route-pair windows and raw
-          failures (JSON: everything in one document; CSV: one --table, default channels).
-`;
+          failures (JSON: everything in one document; CSV: one --table, default channels).`,
+  options: `  --db FILE           the history file written by watch/demo --db (required; opened read-only,
+                      so it can run beside the watch that writes it)
+  --window W          1h, 24h, 7d, 30d or all (default 7d)
+  --format F          json: every table in one document; csv: one --table (default json)
+  --table T           channels, pairs or failures: the table of --format csv (default channels)
+  --limit N           at most N raw failures, the newest (default 100000)
+  --channel REF       only this channel: its id or BLOCKxTXxOUT (default: every channel)
+  --out FILE          write FILE (mode 600) instead of stdout`,
+  example: `htlc-monitor export --db /var/lib/htlc-monitor/history.sqlite --window 30d \\
+  --format csv --table pairs --out pairs.csv`,
+} satisfies CommandUsage;
 
 const TABLES = ['channels', 'pairs', 'failures'] as const;
 
@@ -24,15 +46,7 @@ export interface ExportIO {
 }
 
 export async function exportCommand(argv: string[], io: ExportIO): Promise<number> {
-  const { values } = parseCommandArgs('export', argv, {
-    db: { type: 'string' },
-    window: { type: 'string' },
-    format: { type: 'string' },
-    table: { type: 'string' },
-    limit: { type: 'string' },
-    channel: { type: 'string' },
-    out: { type: 'string' },
-  });
+  const { values } = parseCommandArgs(EXPORT_USAGE, argv);
   const db = values.db;
   if (!db) throw new UsageError('export: --db FILE is required');
   const window = values.window ?? '7d';
@@ -101,8 +115,7 @@ export async function exportCommand(argv: string[], io: ExportIO): Promise<numbe
     fs.writeFileSync(values.out, text, { mode: 0o600 });
     io.stderr.write(`htlc-monitor: wrote ${values.out}\n`);
   } else {
-    // wait until the text is handed to the OS: the CLI exits right after, and a pipe takes 64 KiB at a time
-    await new Promise<void>((resolve, reject) => io.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    io.stdout.write(text); // the CLI ends only once stdout is flushed (see the end of cli.ts)
   }
   return 0;
 }

@@ -9,15 +9,52 @@ import { parseHostPort, readMacaroon, readTlsCert } from '../core/lnd/config';
 import { HtlcMonitor } from '../core/monitor';
 import { formatLocalIso } from '../core/time';
 import { parseCommandArgs, parseDurationSeconds, UsageError } from './args';
+import { CommandUsage, CONNECTION_OPTIONS } from './usage';
 
-export const REPORT_USAGE = `  report  --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--window 1h|24h|7d|30d|all]
+export const REPORT_USAGE = {
+  name: 'report',
+  flags: {
+    lnd: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    macaroon: { type: 'string' },
+    'tls-server-name': { type: 'string' },
+    db: { type: 'string' },
+    window: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    all: { type: 'boolean' },
+    duration: { type: 'string' },
+    'min-failures': { type: 'string' },
+    'min-hours': { type: 'string' },
+    'lnd-managej': { type: 'string' },
+  },
+  summary: `  report  --lnd HOST:PORT --tls-cert FILE --macaroon FILE [--window 1h|24h|7d|30d|all]
           [--duration SECONDS] [--json|--csv] [--all] [--min-failures N] [--min-hours H]
           [--lnd-managej URL]
           Watch failed forwards for --duration (default 60 s; LND keeps no failure history), then
           rank channels by missed fees with recommendations and their evidence.
   report  --db FILE [--lnd HOST:PORT --tls-cert FILE --macaroon FILE] [--window …] [--json|--csv] [--all] …
           The same report from the history kept by watch/demo --db (opened read-only). Channel
-          context (balances, fees: what recommendations need) comes from LND when its flags are given.`;
+          context (balances, fees: what recommendations need) comes from LND when its flags are given.`,
+  options: `  --db FILE           report from the history kept by watch/demo --db instead of watching; the
+                      LND flags are then optional (without them there is no advice: it needs
+                      balances and fees)
+${CONNECTION_OPTIONS}
+  --window W          1h, 24h, 7d, 30d or all: the window ranked and advised on (default 24h)
+  --duration SECONDS  without --db: how long to watch before reporting (default 60; Ctrl-C reports
+                      early)
+  --json              print one JSON document, uint64 values as decimal strings (default: text)
+  --csv               print one CSV line per channel (default: text)
+  --all               every channel that had forwards (default: only the channels with actionable
+                      advice and missed fees in the window)
+  --min-failures N    failures a channel needs in the window before it gets advice (default 3)
+  --min-hours H       hours of the window observed before any advice (default 1)
+  --lnd-managej URL   also read channel context from lnd-manageJ's REST API, e.g.
+                      http://127.0.0.1:8081 (default: LND only)`,
+  example: `htlc-monitor report --db /var/lib/htlc-monitor/history.sqlite --window 7d \\
+  --lnd 127.0.0.1:10009 --tls-cert ~/.lnd/tls.cert \\
+  --macaroon ~/.lnd/data/chain/bitcoin/mainnet/readonly.macaroon`,
+} satisfies CommandUsage;
 
 export interface ReportIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -33,21 +70,7 @@ export interface ReportDeps {
 
 /** `htlc-monitor report …`: returns the exit code. */
 export async function reportCommand(argv: string[], io: ReportIO, deps: ReportDeps = {}): Promise<number> {
-  const { values } = parseCommandArgs('report', argv, {
-    lnd: { type: 'string' },
-    'tls-cert': { type: 'string' },
-    macaroon: { type: 'string' },
-    'tls-server-name': { type: 'string' },
-    db: { type: 'string' },
-    window: { type: 'string' },
-    json: { type: 'boolean' },
-    csv: { type: 'boolean' },
-    all: { type: 'boolean' },
-    duration: { type: 'string' },
-    'min-failures': { type: 'string' },
-    'min-hours': { type: 'string' },
-    'lnd-managej': { type: 'string' },
-  });
+  const { values } = parseCommandArgs(REPORT_USAGE, argv);
   if (values.json && values.csv) throw new UsageError('report: choose one of --json and --csv');
   let window: WindowKey;
   try {
@@ -175,7 +198,7 @@ async function reportFromHistory(file: string, connection: LndConnectionConfig |
     const full = analyzeOpportunities(source, context, { window: f.window, minFailures: f.minFailures, minObservedHours: f.minHours });
     const report = f.all ? full : actionableView(full);
     const text = f.json ? JSON.stringify(reportToJson(report)) + '\n' : f.csv ? renderReportCsv(report) : renderReportText(report, full);
-    await new Promise<void>((resolve, reject) => io.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    io.stdout.write(text);
     return 0;
   } finally {
     ctx?.dispose();

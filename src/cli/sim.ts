@@ -2,14 +2,39 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCommandArgs, UsageError } from './args';
 import type { CliIO } from './cli';
+import type { CommandUsage } from './usage';
 
-export const SIM_USAGE = `  sim     [--port N] [--rate EVENTS_PER_SECOND] [--seed N] [--credentials DIR] [--backfill MINUTES]
-          Run the built-in LND simulator on its own (127.0.0.1) until Ctrl-C/SIGTERM: it writes
+/** The simulated traffic, shared by sim and demo. */
+export const TRAFFIC_OPTIONS = `  --rate N            simulated HTLC events per second (default 40)
+  --seed N            picks the simulated node and its traffic (default: from the clock)`;
+
+export const SIM_USAGE = {
+  name: 'sim',
+  flags: {
+    port: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string' },
+    credentials: { type: 'string' },
+    backfill: { type: 'string' },
+    host: { type: 'string' },
+    'test-aliases': { type: 'boolean' },
+  },
+  summary: `  sim     [--port N] [--rate EVENTS_PER_SECOND] [--seed N] [--credentials DIR] [--backfill MINUTES]
+          Run the built-in LND simulator on its own until Ctrl-C/SIGTERM: it writes
           tls.cert, tls.key, admin.macaroon, readonly.macaroon (LND's: every read permission)
           and macaroons.key (their root key) into DIR (default ./sim-node; reused when present,
-          as LND does) and prints one JSON line {address, certPath, macaroonPath}. Point the extension or \`watch\` at it. --backfill timestamps the first
-          traffic after a client subscribes as if it had happened over the last MINUTES.
-          --test-aliases keeps the model's hostile peer aliases (for escaping tests).`;
+          as LND does) and prints one JSON line {address, certPath, macaroonPath}. Point the
+          extension or \`watch\` at it.`,
+  options: `  --port N            listen on port N (default 0: a free port, given in the JSON line)
+  --host ADDRESS      listen on ADDRESS (default 127.0.0.1)
+${TRAFFIC_OPTIONS}
+  --credentials DIR   write tls.cert, tls.key, admin.macaroon, readonly.macaroon and
+                      macaroons.key into DIR, or reuse them when present (default ./sim-node)
+  --backfill MINUTES  timestamp the first traffic after a client subscribes as if it had happened
+                      over the last MINUTES (default 0; at most 1440)
+  --test-aliases      keep the model's hostile peer aliases, for escaping tests (default: plain ones)`,
+  example: 'htlc-monitor sim --port 10009 --credentials ./sim-node',
+} satisfies CommandUsage;
 
 /** What `htlc-monitor sim` prints on stdout once it listens (one line of JSON). */
 export interface SimReady {
@@ -85,15 +110,7 @@ function friendlyAliases(channels: readonly { peerAlias: string }[]): void {
 
 /** `htlc-monitor sim`: the simulator as a standalone LND look-alike. */
 export async function simCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseCommandArgs('sim', argv, {
-    port: { type: 'string' },
-    rate: { type: 'string' },
-    seed: { type: 'string' },
-    credentials: { type: 'string' },
-    backfill: { type: 'string' },
-    host: { type: 'string' },
-    'test-aliases': { type: 'boolean' },
-  });
+  const { values } = parseCommandArgs(SIM_USAGE, argv);
   const port = intFlag('port', values.port, 0, 0, 65535);
   const seed = intFlag('seed', values.seed, Date.now() % 100_000, 0, Number.MAX_SAFE_INTEGER);
   const backfillMin = intFlag('backfill', values.backfill, 0, 0, 24 * 60);

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../../src/cli/cli';
+import { parseCommandArgs } from '../../src/cli/args';
+import { COMMANDS, main } from '../../src/cli/cli';
 import { LndSimulator } from '../../src/core/sim';
 
 class Capture extends Writable {
@@ -93,7 +94,7 @@ describe('htlc-monitor CLI', function () {
       const r = await run(args());
       assert.equal(r.code, exitCode, r.err);
       assert.match(r.err, pattern);
-      const lines = r.err.trim().split('\n').filter((l) => !l.startsWith('Run "htlc-monitor --help"'));
+      const lines = r.err.trim().split('\n').filter((l) => !/^Run "htlc-monitor( \w+)? --help" for usage\.$/.test(l));
       assert.equal(lines.length, 1, `one line: ${r.err}`);
       assert.ok(r.ms < 5000, `took ${r.ms} ms`);
       assert.equal(r.out, '');
@@ -113,5 +114,75 @@ describe('htlc-monitor CLI', function () {
     assert.equal(demo.status, 0, demo.stderr);
     const doc = JSON.parse(demo.stdout);
     assert.ok(doc.counters.received > 0, 'the demo streamed events from the simulator');
+  });
+});
+
+describe('htlc-monitor <command> --help', () => {
+  const cli = path.resolve(__dirname, '../../dist/cli.js');
+
+  /** The command line of the help's example, as argv after the command name. */
+  const exampleArgs = (example: string) =>
+    example
+      .replace(/\\\n/g, ' ')
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(2);
+
+  for (const [name, usage] of COMMANDS) {
+    for (const flag of ['--help', '-h']) {
+      it(`${name} ${flag}: its usage, options and an example on stdout, exit 0`, async () => {
+        const r = await run([name, flag]);
+        assert.equal(r.code, 0, r.err);
+        assert.equal(r.err, '');
+        assert.ok(r.out.startsWith(`Usage: htlc-monitor ${name} [options]\n`), r.out);
+        const options = /\nOptions:\n([\s\S]*?)\n\n/.exec(r.out)?.[1] ?? '';
+        for (const f of Object.keys(usage.flags)) assert.match(options, new RegExp(`^  --${f}\\b`, 'm'), `--${f} is described`);
+        assert.match(options, /^ {2}-h, --help /m);
+        assert.match(options, /\(default/, 'defaults are given');
+        const example = /\nExample:\n {2}(htlc-monitor [\s\S]*)$/.exec(r.out)?.[1];
+        assert.ok(example?.startsWith(`htlc-monitor ${name} `), r.out);
+        assert.doesNotThrow(() => parseCommandArgs(usage, exampleArgs(example!)), 'the example is a valid command line');
+      });
+    }
+
+    it(`${name} with an unknown option: one clear line and where help is, exit 2`, async () => {
+      const r = await run([name, '--bogus']);
+      assert.equal(r.code, 2);
+      assert.equal(r.out, '');
+      assert.equal(r.err, `htlc-monitor: ${name}: Unknown option '--bogus'\nRun "htlc-monitor ${name} --help" for usage.\n`);
+    });
+  }
+
+  it('help wins over a mistake beside it, and `help <command>` is the same as `<command> --help`', async () => {
+    const asked = await run(['watch', '--lnd', '--help']);
+    assert.equal(asked.code, 0, asked.err);
+    assert.equal((await run(['help', 'report'])).out, (await run(['report', '-h'])).out);
+    const unknown = await run(['help', 'wach']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command "wach"/);
+  });
+
+  it('htlc-monitor --help: every command, and how to get its options', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    for (const [name, usage] of COMMANDS) {
+      assert.ok(r.out.includes(usage.summary), `${name} is listed`);
+      assert.match(r.out, new RegExp(`^  ${name} `, 'm'));
+    }
+    assert.match(r.out, /htlc-monitor <command> --help/);
+  });
+
+  it('the bundled CLI answers every command\'s --help and -h on stdout with exit 0', function () {
+    if (!fs.existsSync(cli)) this.skip(); // npm test builds it first
+    this.timeout(60_000);
+    const names = ['watch', 'demo', 'sim', 'report', 'export'];
+    assert.deepEqual([...COMMANDS.keys()], names);
+    for (const name of names)
+      for (const flag of ['--help', '-h']) {
+        const r = spawnSync(process.execPath, [cli, name, flag], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${name} ${flag}: ${r.stderr}`);
+        assert.equal(r.stderr, '');
+        assert.match(r.stdout, new RegExp(`^Usage: htlc-monitor ${name} \\[options\\][\\s\\S]*\\nExample:\\n {2}htlc-monitor ${name} `));
+      }
   });
 });
