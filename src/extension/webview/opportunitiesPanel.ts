@@ -118,6 +118,8 @@ export class OpportunitiesPanel extends Disposable {
     }));
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(new vscode.Disposable(deps.windows.onDidChange(() => this.invalidate()).dispose));
+    const ranked = deps.opportunities().onDidChange?.(() => this.invalidate());
+    if (ranked) this._register(new vscode.Disposable(ranked.dispose));
     this._register(deps.manager.onDidChangeState(() => this.invalidate()));
     this._register(deps.manager.onDidReset(() => this.invalidate()));
   }
