@@ -87,6 +87,18 @@ describe('extension caches: the last change is always shown', () => {
     assert.equal(tree.shown, 90, `after ${tree.renders} renders`);
   });
 
+  it('a batch of failures on the incoming link only (no outgoing channel) still reaches the status bar', () => {
+    const status = new ThrottledView(clock, STATUS_MS, () => ui.totals('1h').failures);
+    ui.onDidChange(status.changed);
+    status.render();
+    clock.advance(5000);
+    const batch = [failure({ timestampMs: clock.now() - 1000, outgoingChanId: 0n }), failure({ timestampMs: clock.now() - 900, outgoingChanId: 0n })];
+    memory.ingest(batch);
+    history.store!.record(batch);
+    clock.advance(LAST_CHANGE_SHOWN_WITHIN_MS);
+    assert.equal(status.shown, 2, `after ${status.renders} renders`);
+  });
+
   it('a steady stream still coalesces store queries: one per window and busy period', () => {
     let queries = 0;
     const store = history.store!;

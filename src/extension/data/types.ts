@@ -41,7 +41,7 @@ export interface WindowSource extends Disposable {
   readonly kind: string;
   /**
    * Fires (coalescing is the subscriber's job) with the ids of channels whose stats changed; the set
-   * is empty when any answer may have changed (ask again).
+   * is empty when only node-wide totals changed or when any answer may have (ask again).
    */
   onDidChange(listener: (channels: ReadonlySet<string>) => void): Disposable;
   /** Channels with at least one failure in the window, ranked by missed fees, failures, id. */
