@@ -13,11 +13,13 @@ import { NodeHistory } from '../../src/extension/data/nodeHistory';
 import type { ConnectionManager } from '../../src/extension/connection/connectionManager';
 import type { Log } from '../../src/extension/common/log';
 import type { FailureOutcome } from '../../src/core/normalizer';
+import type { ChannelContext, Opportunity } from '../../src/extension/data/types';
 import { FakeClock, ThrottledView } from './fake-clock';
 import { failure, rmDir, tmpDir } from './store-helpers';
 import { withVscodeStub } from './vscode-stub-loader';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
+const tree = withVscodeStub(() => require('../../src/extension/tree/failingChannelsTree')) as typeof import('../../src/extension/tree/failingChannelsTree');
 const { AnalysisBackend } = withVscodeStub(() => require('../../src/extension/data/analysisBackend')) as { AnalysisBackend: typeof AB };
 const vscode = withVscodeStub(() => require('vscode')) as typeof import('./faults-vscode-stub');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -145,6 +147,27 @@ describe('extension caches: the last change is always shown', () => {
   });
 });
 
+
+describe('tree: a channel node is refreshed when anything its item shows changes', () => {
+  const stats = { channelId: '7', scid: '0x0x7', failures: 3, successes: 1, missedFeesMsat: 3000n, missedAmountMsat: 3_000_000n, reasons: [{ reason: 'INSUFFICIENT_BALANCE', count: 3, missedFeesMsat: 3000n, missedAmountMsat: 3_000_000n, maxAmountMsat: 0n }], lastFailureAtMs: 1 };
+  const base: Opportunity = { channelId: '7', scid: '0x0x7', stats, action: 'rebalance', recommendation: 'Add outbound liquidity: forwards of up to 1,000 sat failed.', urgency: 'high', actionable: true, evidence: [] };
+  const ctx: ChannelContext = { channelId: '7', alias: 'alpha-hub', capacitySat: 1_000_000n, localBalanceSat: 10n, remoteBalanceSat: 999_990n, baseFeeMsat: 1000n, feePpm: 100n, active: true };
+  const changes: [string, Opportunity, ChannelContext][] = [
+    ['recommendation', { ...base, recommendation: 'Add outbound liquidity: forwards of up to 2,000 sat failed.' }, ctx],
+    ['missed amount', { ...base, stats: { ...stats, missedAmountMsat: 4_000_000n } }, ctx],
+    ['top reason', { ...base, stats: { ...stats, reasons: [{ ...stats.reasons[0], reason: 'FEE_INSUFFICIENT' }] } }, ctx],
+    ['capacity', base, { ...ctx, capacitySat: 2_000_000n }],
+    ['remote balance', base, { ...ctx, remoteBalanceSat: 5n }],
+    ['base fee', base, { ...ctx, baseFeeMsat: 0n }],
+    ['peer offline', base, { ...ctx, active: false }],
+  ];
+  for (const [what, o, c] of changes) {
+    it(what, () => {
+      const before = tree.channelItemInputs(base, ctx);
+      assert.notEqual(tree.channelItemInputs(o, c), before);
+    });
+  }
+});
 
 describe('AnswerCache', () => {
   it('reuses an answer of the current version; one older than the data only within busyMs, and then says so once', () => {
