@@ -26,8 +26,11 @@ const vscode = acquireVsCodeApi();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const saved = vscode.getState();
+// A fresh webview has no window of its own: the panel's (the tree's, or its state restored after a
+// reload) is the one shown. Only a saved state (a document recreated after the panel was hidden or
+// reloaded) or the user's choice in the page is sent back as the webview's own.
 let persisted: WebviewPersistedState = {
-  window: saved && isWindowId(saved.window) ? saved.window : '24h',
+  window: saved && isWindowId(saved.window) ? saved.window : undefined,
   actionableOnly: saved?.actionableOnly === true,
   scrollY: typeof saved?.scrollY === 'number' ? saved.scrollY : 0,
 };
@@ -333,6 +336,10 @@ window.addEventListener('scroll', () => {
 // theme switches change the --vscode-* variables: repaint the charts with the new colours
 new MutationObserver(() => latest && renderCharts(latest)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
-($<HTMLSelectElement>('window')).value = persisted.window;
-($<HTMLInputElement>('actionable')).checked = persisted.actionableOnly;
-vscode.postMessage({ type: 'ready', window: persisted.window, actionableOnly: persisted.actionableOnly });
+if (persisted.window) {
+  ($<HTMLSelectElement>('window')).value = persisted.window;
+  ($<HTMLInputElement>('actionable')).checked = persisted.actionableOnly;
+  vscode.postMessage({ type: 'ready', window: persisted.window, actionableOnly: persisted.actionableOnly });
+} else {
+  vscode.postMessage({ type: 'ready' });
+}

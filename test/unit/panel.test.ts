@@ -63,6 +63,35 @@ function deps(treeWindow: WindowId, source: OpportunitySource): PanelDeps {
 
 const noOpportunities: OpportunitySource = { kind: 'test', opportunities: (): Opportunity[] => [] };
 
+describe('Top Opportunities panel: the window of a fresh panel', () => {
+  afterEach(() => OpportunitiesPanel.instance?.dispose());
+
+  it('a fresh webview (no saved state) gets the tree\'s window', async () => {
+    const p = fakePanel();
+    OpportunitiesPanel.revive(p.panel as never, deps('7d', noOpportunities), undefined);
+    assert.match(p.panel.webview.html, /<option value="7d" selected>/, 'the page opens on it too');
+    await p.say({ type: 'ready' });
+    assert.deepEqual(p.states().map((s) => s.window), ['7d']);
+  });
+
+  it('after a reload the panel\'s restored window counts, and a webview that restored its own state keeps it', async () => {
+    const p = fakePanel();
+    OpportunitiesPanel.revive(p.panel as never, deps('7d', noOpportunities), { window: '30d', actionableOnly: true, scrollY: 0 });
+    assert.match(p.panel.webview.html, /<option value="30d" selected>/);
+    await p.say({ type: 'ready', window: '30d', actionableOnly: true });
+    assert.deepEqual(p.states().map((s) => [s.window, s.actionableOnly]), [['30d', true]]);
+  });
+
+  it('the user\'s choice in the webview counts from then on', async () => {
+    const p = fakePanel();
+    OpportunitiesPanel.revive(p.panel as never, deps('7d', noOpportunities), undefined);
+    await p.say({ type: 'ready' });
+    await p.say({ type: 'setWindow', window: '1h' });
+    assert.deepEqual(p.states().map((s) => s.window), ['7d', '1h']);
+    assert.equal(OpportunitiesPanel.instance!.probe.window, '1h');
+  });
+});
+
 describe('Top Opportunities panel: live updates', () => {
   afterEach(() => OpportunitiesPanel.instance?.dispose());
 
