@@ -215,12 +215,12 @@ function renderRow(r: OpportunityRow): HTMLTableRowElement {
   tr.dataset.channelId = r.channelId;
   tr.appendChild(el('td', String(r.rank), 'num'));
   const ch = el('td');
-  const name = el('button', r.alias || r.scid, 'link');
+  const name = el('button', r.alias || r.scid, r.alias ? 'link' : 'link id');
   name.type = 'button';
   name.title = 'Show in the Failing Channels view';
   name.addEventListener('click', () => vscode.postMessage({ type: 'revealChannel', channelId: r.channelId }));
   ch.appendChild(name);
-  ch.appendChild(el('div', r.alias ? `${r.scid}` : r.channelId, 'muted'));
+  ch.appendChild(el('div', r.alias ? r.scid : r.channelId, 'muted id'));
   tr.appendChild(ch);
   tr.appendChild(el('td', `${formatCount(r.failures)}`, 'num'));
   tr.appendChild(el('td', `${formatSat(BigInt(r.missedFeesMsat))} sat`, 'num'));

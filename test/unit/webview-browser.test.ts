@@ -1,6 +1,7 @@
 // The Top Opportunities webview in a real browser (headless chromium through playwright-core, no
 // VS Code): the panel's own HTML and CSS and src/webview/main.ts bundled as for the VSIX, with
-// acquireVsCodeApi stubbed. Checks the handshake a fresh or restored page sends. Skipped when chromium is not installed
+// acquireVsCodeApi stubbed. Checks the handshake a fresh or restored page sends, and that no number
+// in the table breaks across lines at any width. Skipped when chromium is not installed
 // (scripts/setup-code-server.sh installs it; CHROMIUM=path picks another).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -138,6 +139,36 @@ describe('webview in a browser (chromium)', function () {
     await until(page, `window.__posted.filter((m) => m.type === 'rendered').length > ${before}`);
   }
 
+  /** Every number in the table and summary that spans two lines, and ids running into the next column. */
+  const BROKEN_NUMBERS = String.raw`(() => {
+    const out = [];
+    for (const cell of document.querySelectorAll('#rows td, #summary')) {
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const text = n.textContent || '';
+        for (const m of text.matchAll(/\d[\d,.x]*\d/g)) {
+          const r = document.createRange();
+          r.setStart(n, m.index);
+          r.setEnd(n, m.index + m[0].length);
+          const tops = new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top)));
+          if (tops.size > 1) out.push('"' + m[0] + '" in "' + text + '" spans ' + tops.size + ' lines');
+        }
+      }
+    }
+    for (const td of document.querySelectorAll('#rows td.num')) {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      const tops = new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top)));
+      if (tops.size > 1) out.push('"' + td.textContent + '" (an amount with its unit) spans ' + tops.size + ' lines');
+    }
+    for (const id of document.querySelectorAll('#rows td:nth-child(2) > *')) {
+      const td = id.parentElement.getBoundingClientRect();
+      const e = id.getBoundingClientRect();
+      if (e.right > td.right + 0.5) out.push('"' + id.textContent + '" overflows its cell by ' + (e.right - td.right).toFixed(1) + ' px');
+    }
+    return out;
+  })()`;
+
   describe('handshake', () => {
     it('a fresh page asserts no window of its own: ready carries none, and it opens on the panel\'s', async () => {
       const page = await open(1200, '7d');
@@ -174,4 +205,20 @@ describe('webview in a browser (chromium)', function () {
     });
   });
 
+  describe('numbers never break across lines', () => {
+    for (const width of [360, 480, 640, 800, 1000, 1400]) {
+      it(`at ${width} px`, async () => {
+        const page = await open(width, '24h');
+        try {
+          await render(page, state('24h'));
+          const broken = await page.evaluate<string[]>(BROKEN_NUMBERS);
+          // one shot per width to look at when a layout changes
+          await page.locator('table').screenshot({ path: path.join(ROOT, '.vscode-test', 'shots', `webview-table-${width}.png`) }).catch(() => undefined);
+          assert.deepEqual(broken, []);
+        } finally {
+          await page.close();
+        }
+      });
+    }
+  });
 });
