@@ -86,7 +86,8 @@ export class HtlcMonitorExtension extends Disposable {
     const resolved = await this.manager.resolveFromSettings();
     if (resolved.ok && autoStart && !this.manager.running) {
       this.log.info('configured: starting monitoring (htlcMonitor.autoStart)');
-      await this.manager.start(resolved.config);
+      // a start the user asked for meanwhile (the command that activated us) is kept, not replaced
+      await this.manager.start(resolved.config, { ifIdle: true });
     }
   }
 

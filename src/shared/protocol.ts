@@ -6,7 +6,8 @@
  * number would lose precision); the webview formats them for display.
  *
  * Handshake: the webview posts `ready` once its script runs; only then does the extension post
- * `state` (and later `state` again, coalesced, on live updates).
+ * `state` (and later `state` again, coalesced, on live updates). The window shown is the
+ * extension's (the tree's for a new panel) unless `ready` carries the webview's saved one.
  */
 
 export const WINDOWS = ['1h', '24h', '7d', '30d', 'all'] as const;
@@ -108,6 +109,10 @@ export type ExtensionToWebview =
 
 /** Webview → extension. */
 export type WebviewToExtension =
+  /**
+   * The page's script runs. `window` and `actionableOnly` only when the webview restored a saved
+   * state (its document was recreated): a fresh one shows the panel's window.
+   */
   | { type: 'ready'; window?: WindowId; actionableOnly?: boolean }
   | { type: 'setWindow'; window: WindowId }
   | { type: 'setActionableOnly'; value: boolean }
@@ -118,7 +123,8 @@ export type WebviewToExtension =
 
 /** What the webview keeps with setState and restores after a reload. */
 export interface WebviewPersistedState {
-  window: WindowId;
+  /** Unset until the first state arrives (or the user picks one). */
+  window?: WindowId;
   actionableOnly: boolean;
   scrollY: number;
 }

@@ -26,8 +26,11 @@ const vscode = acquireVsCodeApi();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const saved = vscode.getState();
+// A fresh webview has no window of its own: the panel's (the tree's, or its state restored after a
+// reload) is the one shown. Only a saved state (a document recreated after the panel was hidden or
+// reloaded) or the user's choice in the page is sent back as the webview's own.
 let persisted: WebviewPersistedState = {
-  window: saved && isWindowId(saved.window) ? saved.window : '24h',
+  window: saved && isWindowId(saved.window) ? saved.window : undefined,
   actionableOnly: saved?.actionableOnly === true,
   scrollY: typeof saved?.scrollY === 'number' ? saved.scrollY : 0,
 };
@@ -212,12 +215,12 @@ function renderRow(r: OpportunityRow): HTMLTableRowElement {
   tr.dataset.channelId = r.channelId;
   tr.appendChild(el('td', String(r.rank), 'num'));
   const ch = el('td');
-  const name = el('button', r.alias || r.scid, 'link');
+  const name = el('button', r.alias || r.scid, r.alias ? 'link' : 'link id');
   name.type = 'button';
   name.title = 'Show in the Failing Channels view';
   name.addEventListener('click', () => vscode.postMessage({ type: 'revealChannel', channelId: r.channelId }));
   ch.appendChild(name);
-  ch.appendChild(el('div', r.alias ? `${r.scid}` : r.channelId, 'muted'));
+  ch.appendChild(el('div', r.alias ? r.scid : r.channelId, 'muted id'));
   tr.appendChild(ch);
   tr.appendChild(el('td', `${formatCount(r.failures)}`, 'num'));
   tr.appendChild(el('td', `${formatSat(BigInt(r.missedFeesMsat))} sat`, 'num'));
@@ -333,6 +336,10 @@ window.addEventListener('scroll', () => {
 // theme switches change the --vscode-* variables: repaint the charts with the new colours
 new MutationObserver(() => latest && renderCharts(latest)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
-($<HTMLSelectElement>('window')).value = persisted.window;
-($<HTMLInputElement>('actionable')).checked = persisted.actionableOnly;
-vscode.postMessage({ type: 'ready', window: persisted.window, actionableOnly: persisted.actionableOnly });
+if (persisted.window) {
+  ($<HTMLSelectElement>('window')).value = persisted.window;
+  ($<HTMLInputElement>('actionable')).checked = persisted.actionableOnly;
+  vscode.postMessage({ type: 'ready', window: persisted.window, actionableOnly: persisted.actionableOnly });
+} else {
+  vscode.postMessage({ type: 'ready' });
+}

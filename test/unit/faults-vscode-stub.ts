@@ -1,5 +1,7 @@
-// The little of the `vscode` API the webview HTML builder touches, so it can be unit tested
-// (security.test.ts loads src/extension/webview/* with this in place of the real module).
+// The little of the `vscode` API that extension modules touch when unit tested without VS Code
+// (security.test.ts: the webview HTML builder; extension-races.test.ts and panel.test.ts: the
+// connection manager, the analysis backend and the panel's message handling). Load such modules
+// through withVscodeStub (vscode-stub-loader.ts).
 import * as path from 'node:path';
 
 class Uri {
@@ -15,22 +17,45 @@ class Uri {
   }
 }
 
+class Disposable {
+  constructor(private readonly fn: () => void) {}
+  static from(...ds: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => ds.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    this.fn();
+  }
+}
+
+/** Delivers events synchronously, like VS Code's. */
+class EventEmitter<T> {
+  private readonly listeners = new Set<(e: T) => void>();
+  event = (listener: (e: T) => void): Disposable => {
+    this.listeners.add(listener);
+    return new Disposable(() => void this.listeners.delete(listener));
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+const noop = () => undefined;
+
 export = {
   Uri,
-  Disposable: class {
-    constructor(private readonly fn: () => void) {}
-    dispose(): void {
-      this.fn();
-    }
-  },
-  EventEmitter: class {
-    event = () => ({ dispose() {} });
-    fire(): void {}
-    dispose(): void {}
-  },
+  Disposable,
+  EventEmitter,
   ViewColumn: { One: 1, Active: -1 },
-  window: {},
+  window: {
+    createOutputChannel: () => ({ debug: noop, info: noop, warn: noop, error: noop, trace: noop, show: noop, dispose: noop }),
+    showInformationMessage: async () => undefined,
+    showWarningMessage: async () => undefined,
+    showErrorMessage: async () => undefined,
+  },
   workspace: {},
-  commands: {},
+  commands: { executeCommand: async () => undefined },
   env: {},
 };

@@ -6,7 +6,6 @@
 // (config.test.ts).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -15,6 +14,7 @@ import { LndClient } from '../../src/core/lnd/client';
 import { LndError } from '../../src/core/lnd/errors';
 import { escapeMarkdown, sanitizeText } from '../../src/extension/common/markdown';
 import { runCli, until } from './faults-helpers';
+import { withVscodeStub } from './vscode-stub-loader';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -179,21 +179,6 @@ describe('security: TLS is always verified against the given cert', () => {
 });
 
 // ------------------------------------------------------------------------------- webview & Markdown
-
-/** Loads a module that imports 'vscode' with the stub in its place. */
-function withVscodeStub<T>(load: () => T): T {
-  const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const orig = M._resolveFilename;
-  const stub = path.join(__dirname, 'faults-vscode-stub.ts');
-  M._resolveFilename = function (request: string, ...rest: unknown[]) {
-    return request === 'vscode' ? orig.call(this, stub, ...rest) : orig.call(this, request, ...rest);
-  };
-  try {
-    return load();
-  } finally {
-    M._resolveFilename = orig;
-  }
-}
 
 describe('security: the webview runs only its own script', () => {
   type Panel = { prototype: { html(this: unknown, webview: unknown): string } };

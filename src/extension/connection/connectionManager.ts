@@ -21,6 +21,8 @@ export interface StartOptions {
   demo?: boolean;
   /** Shown instead of the target, e.g. "demo node". */
   label?: string;
+  /** Only when no monitor runs by the time this start's turn comes (autostart: a monitor the user started meanwhile stays). */
+  ifIdle?: boolean;
 }
 
 /** Why settings are incomplete, or the connection they describe. */
@@ -61,6 +63,8 @@ export class ConnectionManager extends Disposable {
   private readonly _onDidReset = this._register(new vscode.EventEmitter<void>());
   readonly onDidReset = this._onDidReset.event;
   private stopHooks: (() => Promise<void> | void)[] = [];
+  /** The start or stop under way (see serial). */
+  private lifecycle: Promise<unknown> = Promise.resolve();
 
   /**
    * @param ownContext whether this manager refreshes its simple LndChannelContext on connect
@@ -152,10 +156,23 @@ export class ConnectionManager extends Disposable {
 
   /**
    * Starts monitoring with the given connection (replacing any running monitor). Resolves once the
-   * first attempt settled; the state tells how.
+   * first attempt settled; the state tells how. Starts and stops run one after the other (see
+   * serial): two at once would each stop "the" monitor before either made one, and both would run.
    */
   async start(config: LndConnectionConfig, opts: StartOptions = {}, onStop?: () => Promise<void> | void): Promise<ConnectionSummary> {
-    await this.stop();
+    const launched = await this.serial(async () => {
+      if (opts.ifIdle && this.monitor) return undefined;
+      await this.stopNow();
+      return { firstAttempt: this.launch(config, opts, onStop) };
+    });
+    // the first attempt runs outside the queue, so a Stop (or another start) is not held up by a
+    // slow GetInfo: it stops this monitor, whose attempt then ends at once
+    await launched?.firstAttempt;
+    return this._summary;
+  }
+
+  /** Makes the monitor and its subscriptions; returns its first attempt. */
+  private launch(config: LndConnectionConfig, opts: StartOptions, onStop?: () => Promise<void> | void): Promise<void> {
     if (onStop) this.stopHooks.push(onStop);
     if (config.macaroonHex) this.log.addSecret(config.macaroonHex);
     const label = opts.label ?? config.server;
@@ -193,8 +210,7 @@ export class ConnectionManager extends Disposable {
       })),
       toVs(monitor.on('changed', (batch) => this.memoryWindows.ingest(batch.outcomes))),
     ];
-    await monitor.start();
-    return this._summary;
+    return monitor.start();
   }
 
   /** Opens the node's history (restored into the stats, then recording) and loads the channel context. */
@@ -247,7 +263,12 @@ export class ConnectionManager extends Disposable {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Stops monitoring (after any start or stop under way). */
+  stop(): Promise<void> {
+    return this.serial(() => this.stopNow());
+  }
+
+  private async stopNow(): Promise<void> {
     const m = this.monitor;
     if (m) {
       await m.stop();
@@ -274,6 +295,13 @@ export class ConnectionManager extends Disposable {
       const last = m.lastError;
       this.setSummary({ ...this._summary, state: m.state === 'failed' ? 'failed' : this.configured || this._summary.demo ? 'stopped' : 'notConfigured', reason: last?.message });
     }
+  }
+
+  /** Runs start and stop operations one at a time, in the order they were asked for. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(fn);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
   }
 
   /** "Reset Statistics": in memory and in the node's history file. */

@@ -1,6 +1,5 @@
 import { analyzeOpportunities, MemoryWindowSource as AnalysisWindows, OpportunityReport, Recommendation, StoreWindowSource, WindowKey, type WindowSource as AnalysisSource } from '../../core/analysis';
 import type { ChannelContextService, ChannelContext as CoreContext } from '../../core/context';
-import type { HtlcStore } from '../../core/store/store';
 import type { Disposable as CoreDisposable } from '../../core/emitter';
 import { formatSat } from '../../core/format';
 import type { HtlcMonitor } from '../../core/monitor';
@@ -8,6 +7,7 @@ import type { Urgency, WindowId } from '../../shared/protocol';
 import { Disposable, toDisposable } from '../common/lifecycle';
 import type { Log } from '../common/log';
 import type { ConnectionManager } from '../connection/connectionManager';
+import { AnswerCache, systemClock, type Clock } from './answerCache';
 import { HeuristicOpportunitySource } from './heuristicOpportunities';
 import type { ChannelContext, ChannelContextSource, Opportunity, OpportunitySource, WindowSource } from './types';
 
@@ -50,17 +50,28 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
   private monitor: HtlcMonitor | undefined;
   private ctx: ChannelContextService | undefined;
   private windows: AnalysisWindows | undefined;
-  private storeWindows: { store: HtlcStore; source: StoreWindowSource } | undefined;
-  private startedAtMs = Date.now();
+  private startedAtMs: number;
   private subs: CoreDisposable[] = [];
   private readonly listeners = new Set<() => void>();
   private readonly fallback: HeuristicOpportunitySource;
-  private cache: { key: string; at: number; value: Opportunity[] } | undefined;
+  private readonly clock: Clock;
+  /**
+   * Ranked opportunities per window. Over the store an analysis reads every window: under a busy
+   * stream it runs once a second at most, and the views are told to ask again when an answer that
+   * missed batches expires.
+   */
+  private readonly cache: AnswerCache;
   private warned = false;
 
-  constructor(private readonly manager: ConnectionManager, private readonly uiWindows: WindowSource, private readonly log: Log) {
+  constructor(private readonly manager: ConnectionManager, private readonly uiWindows: WindowSource, private readonly log: Log, opts: { clock?: Clock } = {}) {
     super();
+    this.clock = opts.clock ?? systemClock;
+    this.startedAtMs = this.clock.now();
+    this.cache = new AnswerCache({ idleMs: 1000, busyMs: 1000, clock: this.clock, onStale: () => this.notify() });
+    this._register(toDisposable(() => this.cache.dispose()));
     this.fallback = new HeuristicOpportunitySource(uiWindows, this);
+    // every batch reaches the UI's windows: what the analysis read before is stale
+    this._register(toDisposable(uiWindows.onDidChange(() => this.cache.bump()).dispose));
     this._register(manager.onDidChangeState((s) => this.follow(s.state)));
     this._register(manager.onDidReset(() => this.resetWindows()));
     if (manager.history) this._register(toDisposable(manager.history.onDidChange(() => this.fire()).dispose));
@@ -87,9 +98,9 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
 
   private resetWindows(): void {
     this.windowsSub?.dispose();
-    this.cache = undefined;
+    this.cache.clear();
     if (!this.monitor || !this.ctx) return;
-    this.startedAtMs = Date.now();
+    this.startedAtMs = this.clock.now();
     this.windows = new AnalysisWindows({ context: this.ctx, startedAtMs: this.startedAtMs });
     this.windowsSub = this.windows.attach(this.monitor);
   }
@@ -102,13 +113,16 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     this.windowsSub = undefined;
     this.ctx = undefined; // the manager's: it disposes it
     this.windows = undefined;
-    this.storeWindows = undefined;
     this.monitor = undefined;
-    this.cache = undefined;
+    this.cache.clear();
   }
 
   private fire(): void {
-    this.cache = undefined;
+    this.cache.clear();
+    this.notify();
+  }
+
+  private notify(): void {
     for (const l of [...this.listeners]) l();
   }
 
@@ -128,12 +142,9 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
   /** Where the analysis reads: the node's history when its store is open, else memory. */
   private source(): AnalysisSource | undefined {
     const store = this.manager.history?.store;
-    if (!store || !this.ctx) {
-      this.storeWindows = undefined;
-      return this.windows;
-    }
-    if (this.storeWindows?.store !== store) this.storeWindows = { store, source: new StoreWindowSource(store, { context: this.ctx, startedAtMs: this.startedAtMs }) };
-    return this.storeWindows.source;
+    if (!store || !this.ctx) return this.windows;
+    // a new one per run: it memoises answers per `now`, and a batch can land within the same ms
+    return new StoreWindowSource(store, { context: this.ctx, startedAtMs: this.startedAtMs });
   }
 
   /** The analysis' own report (exports, tests). */
@@ -144,11 +155,12 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
   }
 
   // OpportunitySource
-  opportunities(window: WindowId, nowMs = Date.now()): Opportunity[] {
-    const key = `${window}`;
-    // over the store an analysis reads every window: under a busy stream it runs once a second at most
+  opportunities(window: WindowId, nowMs = this.clock.now()): Opportunity[] {
     const reuseMs = this.manager.history?.store ? 1000 : 250;
-    if (this.cache && this.cache.key === key && nowMs - this.cache.at >= 0 && nowMs - this.cache.at < reuseMs) return this.cache.value;
+    return this.cache.get(window, () => this.rank(window, nowMs), { idleMs: reuseMs, busyMs: reuseMs });
+  }
+
+  private rank(window: WindowId, nowMs: number): Opportunity[] {
     let report: OpportunityReport | undefined;
     try {
       report = this.report(window, nowMs);
@@ -159,7 +171,7 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
     const base = this.fallback.opportunities(window, nowMs);
     if (!report) return base;
     const byId = new Map(report.channels.map((c) => [c.chanId, c]));
-    const value = base.map((o): Opportunity => {
+    return base.map((o): Opportunity => {
       const ch = byId.get(o.channelId) ?? (this.ctx ? byId.get(this.ctx.resolve(o.channelId)) : undefined);
       if (!ch) return o;
       const rec = ch.recommendations[0];
@@ -185,8 +197,6 @@ export class AnalysisBackend extends Disposable implements OpportunitySource, Ch
         evidence: [...evidenceOf(rec), ...ch.recommendations.slice(1).map((r) => `also: ${r.action}`), ...ch.notes],
       };
     });
-    this.cache = { key, at: nowMs, value };
-    return value;
   }
 }
 

@@ -4,6 +4,7 @@ import type { HtlcStore } from '../../core/store/store';
 import type { ChannelWindow, WindowTotals as StoreTotals } from '../../core/store/windows';
 import type { FailureSeries, WindowId } from '../../shared/protocol';
 import { WINDOW_MS } from '../../shared/protocol';
+import { AnswerCache, systemClock, type Clock } from './answerCache';
 import { compareWindowStats, pickBucket, safeScid, type MemoryWindowSource } from './memoryWindowSource';
 import type { ChannelWindowStats, ReasonWindowStats, WindowSource, WindowTotals } from './types';
 
@@ -19,35 +20,45 @@ export interface HistoryWindowSourceOptions {
   lastFailureAt?: (channelId: string) => number | undefined;
   /** Answers are reused this long while no outcome arrives (windows slide slowly). Default 30 s. */
   idleReuseMs?: number;
-  /** …and at most this long while outcomes arrive (coalesces queries under load). Default 1 s. */
+  /**
+   * …and at most this long while outcomes arrive (coalesces queries under load; the views are told
+   * to ask again when such an answer expires). Default 1 s.
+   */
   busyReuseMs?: number;
   now?: () => number;
-}
-
-interface Cached<T> {
-  at: number;
-  version: number;
-  value: T;
+  /** Time and timers (tests); `now` alone replaces only the time. */
+  clock?: Clock;
 }
 
 /**
  * The UI's windows (tree ranking, status-bar count, webview chart) from the persistent history
  * when a store is open — so they cover what earlier sessions saw — and from the in-memory source
  * otherwise (before the first connection). Store answers are cached briefly: under a busy stream
- * the tree, status bar and webview share one query per window and second.
+ * the tree, status bar and webview share one query per window and second. An answer handed out
+ * after newer batches arrived is followed by a change notification when it expires, so the last
+ * batch is always shown once the stream goes quiet.
  */
 export class HistoryWindowSource implements WindowSource {
   private readonly emitter = new Emitter<{ change: (ids: ReadonlySet<string>) => void }>();
   private readonly subs: Disposable[] = [];
-  private version = 0;
-  private readonly cache = new Map<string, Cached<unknown>>();
+  private readonly cache: AnswerCache;
   private readonly now: () => number;
 
   constructor(private readonly opts: HistoryWindowSourceOptions) {
-    this.now = opts.now ?? Date.now;
+    const clock = opts.clock ?? (opts.now ? { ...systemClock, now: opts.now } : systemClock);
+    this.now = clock.now;
+    this.cache = new AnswerCache({
+      idleMs: opts.idleReuseMs ?? 30_000,
+      busyMs: opts.busyReuseMs ?? 1000,
+      clock,
+      // an answer that missed the last batches was handed out: the views ask again
+      onStale: () => this.emitter.emit('change', new Set()),
+    });
     this.subs.push(
       opts.memory.onDidChange((ids) => {
-        this.version++;
+        // the store records this batch right after this notification: views read it on their
+        // throttles, never from inside the notification
+        this.cache.bump();
         this.emitter.emit('change', ids);
       }),
       opts.onStoreChange(() => this.invalidate()),
@@ -60,7 +71,6 @@ export class HistoryWindowSource implements WindowSource {
 
   /** Drops cached answers and tells the views (a store opened, closed or was reset). */
   invalidate(): void {
-    this.version++;
     this.cache.clear();
     this.emitter.emit('change', new Set());
   }
@@ -70,16 +80,7 @@ export class HistoryWindowSource implements WindowSource {
   }
 
   private cached<T>(key: string, store: HtlcStore, fn: () => T): T {
-    const now = this.now();
-    const k = `${store.file}|${key}`;
-    const c = this.cache.get(k) as Cached<T> | undefined;
-    if (c) {
-      const age = now - c.at;
-      if (age >= 0 && (age < (this.opts.busyReuseMs ?? 1000) || (c.version === this.version && age < (this.opts.idleReuseMs ?? 30_000)))) return c.value;
-    }
-    const value = fn();
-    this.cache.set(k, { at: now, version: this.version, value });
-    return value;
+    return this.cache.get(`${store.file}|${key}`, fn);
   }
 
   private report(window: WindowId, store: HtlcStore): { rows: ChannelWindowStats[]; totals: WindowTotals } {
@@ -173,7 +174,7 @@ export class HistoryWindowSource implements WindowSource {
   dispose(): void {
     for (const s of this.subs) s.dispose();
     this.emitter.clear();
-    this.cache.clear();
+    this.cache.dispose();
   }
 }
 

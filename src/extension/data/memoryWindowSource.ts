@@ -145,7 +145,8 @@ export class MemoryWindowSource implements WindowSource {
       changed.add(key);
     }
     if (now - this.lastCompactMs > MINUTE) this.compact(now);
-    if (changed.size) this.emitter.emit('change', changed);
+    // failures on the incoming link change the node's totals (the status bar) without any channel
+    if (outcomes.length) this.emitter.emit('change', changed);
   }
 
   channels(window: WindowId, nowMs = this.now()): ChannelWindowStats[] {

@@ -39,7 +39,10 @@ export interface WindowTotals {
 export interface WindowSource extends Disposable {
   /** A description for the UI ("in-memory", "sql.js store"). */
   readonly kind: string;
-  /** Fires (coalescing is the subscriber's job) with the ids of channels whose stats changed. */
+  /**
+   * Fires (coalescing is the subscriber's job) with the ids of channels whose stats changed; the set
+   * is empty when only node-wide totals changed or when any answer may have (ask again).
+   */
   onDidChange(listener: (channels: ReadonlySet<string>) => void): Disposable;
   /** Channels with at least one failure in the window, ranked by missed fees, failures, id. */
   channels(window: WindowId, nowMs?: number): ChannelWindowStats[];
@@ -87,4 +90,9 @@ export interface OpportunitySource {
   readonly kind: string;
   /** Ranked, highest value first. */
   opportunities(window: WindowId, nowMs?: number): Opportunity[];
+  /**
+   * Fires when earlier answers may be out of date for reasons the windows do not announce (channel
+   * context, an answer reused under load that has expired): ask again.
+   */
+  onDidChange?(listener: () => void): Disposable;
 }

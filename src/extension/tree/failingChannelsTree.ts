@@ -141,7 +141,7 @@ export class FailingChannelsTree extends Disposable implements vscode.TreeDataPr
     const changed: ChannelNode[] = [];
     for (const o of opps) {
       const id = channelNodeId(o.channelId);
-      const fp = fingerprint(o, this.context.get(o.channelId));
+      const fp = channelItemInputs(o, this.context.get(o.channelId));
       let n = this.byId.get(id);
       if (!n) {
         n = { kind: 'channel', id, channelId: o.channelId, opportunity: o, fingerprint: fp };
@@ -242,9 +242,18 @@ export function channelNodeId(channelId: string): string {
   return `channel/${channelId}`;
 }
 
-function fingerprint(o: Opportunity, ctx: ChannelContext | undefined): string {
+/**
+ * Everything a channel's item shows (label, description, icon, tooltip): a node is refreshed when
+ * this changes, so nothing it shows may be left out or the change stays unshown.
+ */
+export function channelItemInputs(o: Opportunity, ctx: ChannelContext | undefined): string {
   const s = o.stats;
-  return `${s.failures}|${s.successes}|${s.missedFeesMsat}|${s.lastFailureAtMs}|${o.urgency}|${o.action}|${ctx?.alias ?? ''}|${ctx?.localBalanceSat ?? ''}|${ctx?.feePpm ?? ''}`;
+  const top = s.reasons[0];
+  return [
+    s.failures, s.successes, s.missedFeesMsat, s.missedAmountMsat, s.lastFailureAtMs, top?.reason ?? '', top?.count ?? '',
+    o.urgency, o.action, o.recommendation,
+    ctx?.alias ?? '', ctx?.capacitySat ?? '', ctx?.localBalanceSat ?? '', ctx?.remoteBalanceSat ?? '', ctx?.baseFeeMsat ?? '', ctx?.feePpm ?? '', ctx?.active ?? '',
+  ].join('|');
 }
 
 function md(): vscode.MarkdownString {

@@ -118,6 +118,8 @@ export class OpportunitiesPanel extends Disposable {
     }));
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(new vscode.Disposable(deps.windows.onDidChange(() => this.invalidate()).dispose));
+    const ranked = deps.opportunities().onDidChange?.(() => this.invalidate());
+    if (ranked) this._register(new vscode.Disposable(ranked.dispose));
     this._register(deps.manager.onDidChangeState(() => this.invalidate()));
     this._register(deps.manager.onDidReset(() => this.invalidate()));
   }
@@ -222,7 +224,10 @@ export class OpportunitiesPanel extends Disposable {
       `script-src 'nonce-${n}'`,
       `font-src ${webview.cspSource}`,
     ].join('; ');
-    const options = WINDOWS.map((w) => `<option value="${w}">${WINDOW_LABELS[w]}</option>`).join('');
+    // the page opens on the panel's window (a fresh webview has none of its own until it is told)
+    const initial = this.probe?.window;
+    const options = WINDOWS.map((w) => `<option value="${w}"${w === initial ? ' selected' : ''}>${WINDOW_LABELS[w]}</option>`).join('');
+    const actionable = this.probe?.actionableOnly ? ' checked' : '';
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -236,7 +241,7 @@ export class OpportunitiesPanel extends Disposable {
 <header class="toolbar">
   <h1>Top Opportunities</h1>
   <label>Window <select id="window" aria-label="Window">${options}</select></label>
-  <label class="toggle"><input type="checkbox" id="actionable"> Actionable only</label>
+  <label class="toggle"><input type="checkbox" id="actionable"${actionable}> Actionable only</label>
   <span class="spacer"></span>
   <button id="export-csv" type="button" class="secondary" title="Export the table as CSV">Export CSV</button>
   <button id="export-json" type="button" class="secondary" title="Export the table as JSON">Export JSON</button>

@@ -119,6 +119,22 @@ suite('demo node: tree, status bar, webview, export', function () {
     assert.match((await vscode.commands.executeCommand<string>('htlcMonitor.copyScid', top.id.slice('channel/'.length))) ?? '', /^\d+x\d+x\d+$/);
   });
 
+  test('webview: a new panel opens on the tree\'s window (the page asserts none of its own)', async () => {
+    const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === 'Top Opportunities' && t.input instanceof vscode.TabInputWebview);
+    await vscode.window.tabGroups.close(tabs());
+    await waitFor('the panel closed', () => a.panel() === undefined);
+    assert.equal(await vscode.commands.executeCommand('htlcMonitor.selectWindow', '7d'), '7d');
+    try {
+      assert.equal(await vscode.commands.executeCommand('htlcMonitor.showTopOpportunities'), true);
+      const rendered = await waitFor('the new panel to render', () => a.panel()?.lastRendered, 45_000);
+      assert.equal(rendered.window, '7d', 'the first state shown');
+      assert.equal(a.panel()!.window, '7d');
+    } finally {
+      await vscode.commands.executeCommand('htlcMonitor.selectWindow', '24h');
+      await vscode.window.tabGroups.close(tabs());
+    }
+  });
+
   test('export: CSV and JSON through the extension, formula-safe', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-export-'));
     const csvUri = vscode.Uri.file(path.join(dir, 'out.csv'));
