@@ -15,6 +15,7 @@ const benches: [string, string[]][] = [
   ['memory', ['--expose-gc', '--import', 'tsx', 'bench/memory.bench.ts']],
   ['store', ['--import', 'tsx', 'bench/store.bench.ts']],
   ['extension', ['--import', 'tsx', 'bench/extension.bench.ts']],
+  ['sim', ['--import', 'tsx', 'bench/sim.bench.ts']],
 ];
 
 const ROOT = path.resolve(__dirname, '..');
@@ -71,6 +72,8 @@ if (ext) {
   rows.push(['extension: activation < 100 ms', `${fmt(ext.activation.total.median, 1)} ms`, ext.activation.total.median < 100 ? 'met' : 'missed']);
   if (ext.vsix) rows.push(['extension: VSIX < 3 MB', `${fmt(ext.vsix.bytes / 1e6, 2)} MB`, ext.vsix.bytes < 3e6 ? 'met' : 'missed']);
 }
+const sim = read('sim');
+if (sim) rows.push(['sim: step() ≥ 100,000 events/s in-process', `${fmt(sim.stepEventsPerSecond.median)} ev/s`, sim.stepEventsPerSecond.median >= 100_000 ? 'met' : 'missed']);
 printTable(`Goals (all benchmarks in ${fmt((Date.now() - t0) / 1000)} s)`, ['goal', 'measured', ''], rows);
 if (failed.length) {
   console.error(`failed: ${failed.join(', ')}`);

@@ -64,8 +64,11 @@ export interface ReportIO {
 export interface ReportDeps {
   /** A ready client instead of the flags (tests, demo). */
   connection?: LndConnectionConfig;
-  /** Called once the monitor is connected and the context loaded (tests inject events here). */
-  onReady?: () => void;
+  /**
+   * Called once the monitor is connected and the context loaded (tests inject events here, and
+   * watch the monitor count them before they end the report with SIGINT, as Ctrl-C does).
+   */
+  onReady?: (monitor: HtlcMonitor) => void;
 }
 
 /** `htlc-monitor report …`: returns the exit code. */
@@ -122,7 +125,7 @@ export async function reportCommand(argv: string[], io: ReportIO, deps: ReportDe
     const done = new Promise<number>((r) => (finish = r));
     monitor.on('state', (s) => {
       if (s.state === 'failed') finish(1);
-      if (s.state === 'connected') deps.onReady?.();
+      if (s.state === 'connected') deps.onReady?.(monitor);
     });
     const quiet = values.json || values.csv;
     if (!quiet) io.stderr.write(`htlc-monitor: watching forwards for ${durationSec} s (LND keeps no record of failures; Ctrl-C to report early)…\n`);

@@ -48,6 +48,11 @@ export interface StateChange {
   error?: LndError;
   /** For reconnecting: when the next attempt starts (epoch ms). */
   retryAt?: number;
+  /**
+   * For reconnecting: the delay before that attempt (ms), as the log announces it. A listener that
+   * subtracts its own clock from retryAt gets less, by however long the notification took to reach it.
+   */
+  retryInMs?: number;
   /** For connected: 'history-only' when the stream was refused (then `error` says why). */
   mode?: MonitorMode;
 }
@@ -116,6 +121,8 @@ export class HtlcMonitor implements Disposable {
   private queue: (HtlcEvent | Uint8Array)[] = [];
   private queueHead = 0;
   private processing = false;
+  /** Holds taken by holdProcessing() and not released yet. */
+  private holds = 0;
   private paused = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private healthyTimer: NodeJS.Timeout | undefined;
@@ -270,6 +277,29 @@ export class HtlcMonitor implements Disposable {
     this.onFailure(new LndError(err.kind, why, err.grpcCode, err.detail));
   }
 
+  /**
+   * Holds processing until the returned Disposable is disposed (every one, when there are several).
+   * Meanwhile events are still read, counted and queued as they are behind a consumer that cannot
+   * keep up: the stream is paused at queueHighWater, and events beyond queueLimit are dropped and
+   * counted. stop() and drainNow() still process everything. This lets a test put the queue in a
+   * known state instead of racing the stream against a slow listener.
+   */
+  holdProcessing(): Disposable {
+    this.holds++;
+    let held = true;
+    return {
+      dispose: () => {
+        if (!held) return;
+        held = false;
+        this.holds--;
+        if (this.holds === 0 && this.queued > 0 && !this.processing) {
+          this.processing = true;
+          setImmediate(() => this.processLoop());
+        }
+      },
+    };
+  }
+
   /** Processes everything queued, synchronously. */
   drainNow(): void {
     while (this.queued > 0) this.processBatch();
@@ -379,7 +409,7 @@ export class HtlcMonitor implements Disposable {
     const delay = this.backoff.next();
     this.c.reconnects++;
     this.logger.warn(`${err.message} Reconnecting in ${(delay / 1000).toFixed(1)} s.`);
-    this.setState({ state: 'reconnecting', error: err, retryAt: Date.now() + delay });
+    this.setState({ state: 'reconnecting', error: err, retryAt: Date.now() + delay, retryInMs: delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect(true);
@@ -402,7 +432,7 @@ export class HtlcMonitor implements Disposable {
       this.paused = true;
       this.stream.pause();
     }
-    if (!this.processing) {
+    if (!this.processing && this.holds === 0) {
       this.processing = true;
       // gRPC hands messages over one at a time: wait a moment so they arrive as one batch and
       // listeners get one notification for many events (a full batch goes at once).
@@ -413,12 +443,18 @@ export class HtlcMonitor implements Disposable {
   }
 
   private processLoop(): void {
+    // held since this run was scheduled: releasing the last hold schedules the next one
+    if (this.holds > 0) {
+      this.processing = false;
+      return;
+    }
     const t0 = Date.now();
     this.processBatch();
     // A slow 'changed' listener (a busy UI) gets fewer, larger batches: give the stream as long
     // to deliver as the last batch took (at most 250 ms) instead of one event-loop turn.
     this.lastBatchMs = Date.now() - t0;
-    if (this.queued >= (this.opts.batchSize ?? 5_000) || (this.queued > 0 && this.lastBatchMs < 20)) setImmediate(() => this.processLoop());
+    if (this.holds > 0) this.processing = false; // a listener took a hold
+    else if (this.queued >= (this.opts.batchSize ?? 5_000) || (this.queued > 0 && this.lastBatchMs < 20)) setImmediate(() => this.processLoop());
     else if (this.queued > 0) setTimeout(() => this.processLoop(), Math.min(this.lastBatchMs, 250));
     else this.processing = false;
   }

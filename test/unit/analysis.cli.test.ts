@@ -5,8 +5,9 @@ import { UsageError } from '../../src/cli/args';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../src/cli/cli';
 import { LndSimulator } from '../../src/core/sim';
+import { startWatch } from './cli-session';
+import { sleep, until } from './wait';
 
 function capture() {
   const out = new PassThrough();
@@ -19,7 +20,6 @@ function capture() {
 }
 
 describe('htlc-monitor report', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   before(async () => {
     sim = await LndSimulator.start({ seed: 5, channels: 14 });
@@ -32,9 +32,12 @@ describe('htlc-monitor report', function () {
     const c = capture();
     const drained = sim.channels.find((x) => x.traits.includes('drained'))!;
     const inbound = sim.channels.find((x) => x.active && x.traits.length === 0 && !x.zeroConf)!;
-    const code = await reportCommand(['--json', '--all', '--duration', '1.5', '--min-hours', '0.0001', '--min-failures', '3'], c.io, {
+    let injected = false;
+    const code = await reportCommand(['--json', '--all', '--min-hours', '0.0001', '--min-failures', '3'], c.io, {
       connection: { server: sim.address, tlsCertPem: sim.certPem, macaroonHex: sim.macaroonHex },
-      onReady: () => {
+      onReady: (monitor) => {
+        if (injected) return;
+        injected = true;
         for (let i = 0; i < 4; i++)
           sim.linkFail({
             incomingChanId: inbound.chanIdStr,
@@ -44,6 +47,9 @@ describe('htlc-monitor report', function () {
             wireFailure: 'TEMPORARY_CHANNEL_FAILURE',
             failureDetail: 'INSUFFICIENT_BALANCE',
           });
+        // Report early (Ctrl-C) once the four are counted and --min-hours (0.36 s) has been
+        // observed, rather than after a --duration the connection alone may outlast here.
+        void Promise.all([until(() => monitor.counters.failures >= 4, 'the four failures counted'), sleep(400)]).finally(() => process.emit('SIGINT'));
       },
     });
     assert.equal(code, 0, c.errors());
@@ -111,7 +117,6 @@ describe('htlc-monitor report', function () {
 });
 
 describe('htlc-monitor report --db (from the stored history)', function () {
-  this.timeout(60_000);
   let sim: LndSimulator;
   let dir: string;
   let file: string;
@@ -121,13 +126,14 @@ describe('htlc-monitor report --db (from the stored history)', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-report-db-'));
     file = path.join(dir, 'history.sqlite');
     const creds = await sim.writeCredentials(dir);
-    const c = capture();
-    const p = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '3', '--json', '--db', file], c.io);
+    await using run = await startWatch(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--json', '--db', file]);
     await sim.waitForStreams(1);
-    sim.step(3000, { flush: true });
-    assert.equal(await p, 0, c.errors());
-    watched = JSON.parse(c.text());
-    assert.ok(watched.node.failedForwards > 0 && watched.channels.length > 0, c.text().slice(0, 300));
+    const emitted = sim.step(3000, { flush: true });
+    await run.untilMetric('events_received_total', (n) => n === 1 + emitted, 'the events read');
+    const r = await run.stop();
+    assert.equal(r.code, 0, r.err);
+    watched = JSON.parse(r.out);
+    assert.ok(watched.node.failedForwards > 0 && watched.channels.length > 0, r.out.slice(0, 300));
   });
   after(async () => {
     await sim.stop();

@@ -17,7 +17,6 @@ import { HOSTILE_ALIASES, LndSimulator, type ChannelView } from '../../src/core/
 const HOUR = 3600_000;
 
 describe('opportunity analysis (simulator scenarios)', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   let client: LndClient;
   let hidden = new Set<string>();

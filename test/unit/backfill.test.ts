@@ -9,14 +9,7 @@ import { SettleMatcher } from '../../src/core/settleMatch';
 import { HtlcStore } from '../../src/core/store/store';
 import type { ForwardingEvent, HtlcEvent } from '../../src/core/lnd/types';
 import { rmDir, tmpDir } from './store-helpers';
-
-async function until(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { sleep, until } from './wait';
 
 /** Settles per channel and in total equal the ground truth (successes only: failures in a gap are lost for good). */
 function assertSettlesMatch(stats: StatsEngine, truth: GroundTruth): void {
@@ -31,7 +24,6 @@ function assertSettlesMatch(stats: StatsEngine, truth: GroundTruth): void {
 }
 
 describe('ForwardingHistory backfill against the simulator', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   let monitor: HtlcMonitor | undefined;
   let backfill: HistoryBackfill | undefined;
@@ -122,7 +114,7 @@ describe('ForwardingHistory backfill against the simulator', function () {
       sub.dispose();
       await store.close();
 
-      await new Promise((r) => setTimeout(r, 400)); // past the tolerance: the store's boundary is matched by time
+      await sleep(400); // past the tolerance: the store's boundary is matched by time
       sim.step(800, { flush: true }); // while we are not running
 
       store = await HtlcStore.open(file, { flushIntervalMs: 0 });
@@ -160,8 +152,10 @@ describe('ForwardingHistory backfill against the simulator', function () {
     assert.ok(modes.includes('connected/history-only'));
     sim.step(1000, { flush: true });
     const truth = sim.truth({ resolveAliases: false });
-    await until(() => m.stats.node.successfulForwards === truth.totals.settles, 'polled', 5000);
-    await new Promise((r) => setTimeout(r, 450)); // two more polls: nothing counted twice
+    await until(() => m.stats.node.successfulForwards === truth.totals.settles, 'polled');
+    // two more polls over the same entries: nothing counted twice
+    const polls = b.counters.passes;
+    await until(() => b.counters.passes >= polls + 2, 'two more polls');
     await b.idle();
     assertSettlesMatch(m.stats, truth);
     assert.equal(m.stats.node.failedForwards, 0, 'failures are not visible');

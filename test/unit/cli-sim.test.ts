@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { backfillClock } from '../../src/cli/sim';
+import { spawnWatch } from './cli-session';
 
 const cli = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -17,21 +18,21 @@ function startSim(args: string[]) {
     readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
     child.once('exit', (c) => reject(new Error(`sim exited ${c}: ${stderr}`)));
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  // 'close', not 'exit': only then has all of its stderr been read
+  const exited = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
   return { child, ready, exited, stderr: () => stderr };
 }
 
-function watchJson(ready: { address: string; certPath: string; macaroonPath: string }) {
-  const r = spawnSync(process.execPath, [cli, 'watch', '--lnd', ready.address, '--tls-cert', ready.certPath, '--macaroon', ready.macaroonPath, '--duration', '1.5', '--json'], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { channels: { alias: string | null; failedForwards: number; firstSeen: string; lastFailureAt: string | null }[]; node: { alias: string } };
+/** `watch --json` on it until it has seen a failed forward on a channel, then SIGTERM (not a --duration: that races the connection). */
+async function watchJson(ready: { address: string; certPath: string; macaroonPath: string }) {
+  await using w = await spawnWatch(cli, ['watch', '--lnd', ready.address, '--tls-cert', ready.certPath, '--macaroon', ready.macaroonPath, '--json']);
+  await w.untilMetric('failures_total', (n) => n > 0, 'a failed forward on a channel');
+  const r = await w.stop();
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out) as { channels: { alias: string | null; failedForwards: number; firstSeen: string; lastFailureAt: string | null }[]; node: { alias: string } };
 }
 
 describe('htlc-monitor sim', function () {
-  this.timeout(60_000);
   let dir: string;
   before(function () {
     if (!fs.existsSync(cli)) this.skip(); // `npm test` builds dist/ first
@@ -47,7 +48,7 @@ describe('htlc-monitor sim', function () {
     assert.equal(ready.certPath, path.join(creds, 'tls.cert'));
     assert.equal(ready.macaroonPath, path.join(creds, 'admin.macaroon'));
     for (const f of ['tls.cert', 'tls.key', 'admin.macaroon', 'readonly.macaroon']) assert.ok(fs.existsSync(path.join(creds, f)), f);
-    const doc = watchJson(ready);
+    const doc = await watchJson(ready);
     assert.ok(doc.channels.length > 0);
     assert.equal(doc.node.alias, 'sim-routing-node');
     for (const c of doc.channels) assert.doesNotMatch(c.alias ?? '', /[<>*=|"]/, 'plain aliases by default');
@@ -63,7 +64,7 @@ describe('htlc-monitor sim', function () {
     assert.equal(again.address, ready.address, 'same port');
     assert.equal(fs.readFileSync(again.certPath, 'utf8'), cert, 'same certificate');
     assert.deepEqual(fs.readFileSync(again.macaroonPath), mac, 'same macaroon');
-    assert.ok(watchJson(again).channels.length > 0, 'a client configured for the first run connects to the second');
+    assert.ok((await watchJson(again)).channels.length > 0, 'a client configured for the first run connects to the second');
     b.child.kill('SIGTERM');
     assert.equal(await b.exited, 0);
   });
@@ -71,7 +72,7 @@ describe('htlc-monitor sim', function () {
   it('--backfill spreads the first traffic over the past minutes', async () => {
     const s = startSim(['--rate', '400', '--credentials', path.join(dir, 'bf'), '--backfill', '30']);
     const ready = await s.ready;
-    const doc = watchJson(ready);
+    const doc = await watchJson(ready);
     s.child.kill('SIGTERM');
     await s.exited;
     const first = Math.min(...doc.channels.map((c) => Date.parse(c.firstSeen)));

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { parseCommandArgs } from '../../src/cli/args';
 import { COMMANDS, main } from '../../src/cli/cli';
 import { LndSimulator } from '../../src/core/sim';
+import { spawnWatch, startWatch } from './cli-session';
 
 class Capture extends Writable {
   text = '';
@@ -16,16 +17,14 @@ class Capture extends Writable {
   }
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string; ms: number }> {
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const t0 = Date.now();
   const code = await main(args, { stdout, stderr });
-  return { code, out: stdout.text, err: stderr.text, ms: Date.now() - t0 };
+  return { code, out: stdout.text, err: stderr.text };
 }
 
 describe('htlc-monitor CLI', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   let dir: string;
   let creds: { certPath: string; macaroonPath: string; readonlyMacaroonPath: string };
@@ -46,10 +45,11 @@ describe('htlc-monitor CLI', function () {
   const good = () => ['--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath];
 
   it('watch --json prints one JSON document, channels ranked by missed fees, uint64 as strings', async () => {
-    const p = run(['watch', ...good(), '--duration', '3', '--json']);
+    await using session = await startWatch(['watch', ...good(), '--json']);
     await sim.waitForStreams(1);
-    sim.step(1500, { flush: true });
-    const { code, out, err } = await p;
+    const emitted = sim.step(1500, { flush: true });
+    await session.untilMetric('events_received_total', (n) => n === 1 + emitted, 'the events read');
+    const { code, out, err } = await session.stop();
     assert.equal(code, 0, err);
     const doc = JSON.parse(out);
     assert.ok(doc.channels.length >= 3);
@@ -65,7 +65,7 @@ describe('htlc-monitor CLI', function () {
     const fees = doc.channels.map((c: { missedFeesMsat: string }) => BigInt(c.missedFeesMsat));
     for (let i = 1; i < fees.length; i++) assert.ok(fees[i - 1] >= fees[i], 'ranked by missed fees');
     assert.equal(doc.node.pubkey, sim.identityPubkey);
-    assert.ok(doc.counters.received > 0);
+    assert.equal(doc.counters.received, 1 + emitted);
     assert.ok(!out.includes(sim.macaroonHex) && !err.includes(sim.macaroonHex), 'macaroon never printed');
   });
 
@@ -90,18 +90,21 @@ describe('htlc-monitor CLI', function () {
     ['a macaroon without offchain:read', () => ['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', noOffchainPath], /offchain:read/, 1],
   ];
   for (const [what, args, pattern, exitCode] of bad) {
-    it(`refuses ${what} with one clear line, within seconds`, async () => {
+    // Ends by itself (no --duration: a retry would never end) with its own reason (not a deadline)
+    // and one line (no "Reconnecting in"): it failed at the first attempt, without waiting for
+    // anything. How many milliseconds that took is this machine's business.
+    it(`refuses ${what} with one clear line, at the first attempt`, async () => {
       const r = await run(args());
       assert.equal(r.code, exitCode, r.err);
       assert.match(r.err, pattern);
+      assert.doesNotMatch(r.err, /did not answer .* in time/);
       const lines = r.err.trim().split('\n').filter((l) => !/^Run "htlc-monitor( \w+)? --help" for usage\.$/.test(l));
       assert.equal(lines.length, 1, `one line: ${r.err}`);
-      assert.ok(r.ms < 5000, `took ${r.ms} ms`);
       assert.equal(r.out, '');
     });
   }
 
-  it('the bundled CLI runs as a program (dist/cli.js)', function () {
+  it('the bundled CLI runs as a program (dist/cli.js)', async function () {
     const cli = path.resolve(__dirname, '../../dist/cli.js');
     if (!fs.existsSync(cli)) this.skip(); // npm test builds it first
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
@@ -110,10 +113,13 @@ describe('htlc-monitor CLI', function () {
     const badFlag = spawnSync(process.execPath, [cli, 'watch', '--nope'], { encoding: 'utf8' });
     assert.equal(badFlag.status, 2);
     assert.match(badFlag.stderr, /unknown option '--nope'/i);
-    const demo = spawnSync(process.execPath, [cli, 'demo', '--duration', '1', '--json', '--rate', '300'], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(demo.status, 0, demo.stderr);
-    const doc = JSON.parse(demo.stdout);
-    assert.ok(doc.counters.received > 0, 'the demo streamed events from the simulator');
+    // stopped with SIGTERM once it has streamed, as a daemon is (a --duration may end before it connects)
+    await using demo = await spawnWatch(cli, ['demo', '--json', '--rate', '300']);
+    await demo.untilMetric('events_received_total', (n) => n > 1, 'events from the simulator');
+    const r = await demo.stop();
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out);
+    assert.ok(doc.counters.received > 1, 'the demo streamed events from the simulator');
   });
 });
 

@@ -5,7 +5,6 @@ import { ChannelContextService, ContextLndApi, LndContextProvider, policySides, 
 import { LndSimulator } from '../../src/core/sim';
 
 describe('channel context from LND (simulator)', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   let client: LndClient;
 

@@ -5,17 +5,9 @@ import { HtlcMonitor, type MonitorOptions, type StateChange } from '../../src/co
 import type { GroundTruth, LndSimulator } from '../../src/core/sim';
 import type { StatsEngine } from '../../src/core/stats';
 import { main } from '../../src/cli/cli';
+import { until, WAIT_MS } from './wait';
 
-/** Waits until cond() holds, polling; fails with what it was waiting for. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep, until } from './wait';
 
 export function monitorFor(sim: LndSimulator, extra: Partial<MonitorOptions> = {}): HtlcMonitor {
   return new HtlcMonitor({
@@ -25,17 +17,16 @@ export function monitorFor(sim: LndSimulator, extra: Partial<MonitorOptions> = {
   });
 }
 
-/** Every state change with the time it happened and, for reconnecting, the delay announced. */
+/** Every state change with the time it was seen and, for reconnecting, the delay announced. */
 export interface Seen extends StateChange {
   at: number;
   delayMs?: number;
 }
 export function recordStates(m: HtlcMonitor): Seen[] {
   const seen: Seen[] = [];
-  m.on('state', (s) => {
-    const at = Date.now();
-    seen.push({ ...s, at, delayMs: s.retryAt !== undefined ? s.retryAt - at : undefined });
-  });
+  // the delay as announced, not retryAt minus our clock: that difference shrinks by however long
+  // the notification took, which on a loaded machine is more than a millisecond or two
+  m.on('state', (s) => seen.push({ ...s, at: Date.now(), delayMs: s.retryInMs }));
   return seen;
 }
 
@@ -72,7 +63,7 @@ export function assertMatchesTruth(stats: StatsEngine, truth: GroundTruth, minCh
 }
 
 /** Waits until the monitor has read at least `n` messages and processed its queue. */
-export function drained(m: HtlcMonitor, n: number, what = `${n} messages processed`, timeoutMs = 15_000): Promise<void> {
+export function drained(m: HtlcMonitor, n: number, what = `${n} messages processed`, timeoutMs = WAIT_MS): Promise<void> {
   return until(() => m.counters.received >= n && m.queued === 0, what, timeoutMs);
 }
 

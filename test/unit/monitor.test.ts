@@ -3,19 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HtlcMonitor, MonitorState } from '../../src/core/monitor';
-import { LndSimulator, type GroundTruth } from '../../src/core/sim';
+import { LndSimulator, SimEngine, type GroundTruth } from '../../src/core/sim';
+import type { HtlcEvent } from '../../src/core/lnd/types';
 import type { StatsEngine } from '../../src/core/stats';
 import { ChannelContextService, LndContextProvider } from '../../src/core/context';
 import { LndClient } from '../../src/core/lnd/client';
-
-/** Waits until cond() holds, polling; fails with what it was waiting for. */
-async function until(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './wait';
 
 function monitorFor(sim: LndSimulator, extra: Partial<ConstructorParameters<typeof HtlcMonitor>[0]> = {}): HtlcMonitor {
   return new HtlcMonitor({
@@ -49,7 +42,6 @@ function assertMatchesTruth(stats: StatsEngine, truth: GroundTruth): void {
 }
 
 describe('HtlcMonitor against the simulator (real TLS gRPC stream)', function () {
-  this.timeout(30_000);
   let sim: LndSimulator;
   let monitor: HtlcMonitor | undefined;
 
@@ -172,8 +164,8 @@ describe('HtlcMonitor against the simulator (real TLS gRPC stream)', function ()
     const delays: number[] = [];
     const kinds: string[] = [];
     monitor.on('state', (s) => {
-      if (s.state === 'reconnecting' && s.retryAt && s.error) {
-        delays.push(s.retryAt - Date.now());
+      if (s.state === 'reconnecting' && s.retryInMs !== undefined && s.error) {
+        delays.push(s.retryInMs);
         kinds.push(s.error.kind);
       }
     });
@@ -184,10 +176,10 @@ describe('HtlcMonitor against the simulator (real TLS gRPC stream)', function ()
     await sim.setMode('down');
     await until(() => kinds.includes('unreachable'), 'unreachable seen');
     await sim.setMode('ok');
-    await until(() => monitor!.state === 'connected', 'connected', 15_000);
+    await until(() => monitor!.state === 'connected', 'connected');
     assert.ok(delays.length >= 3);
-    for (let i = 1; i < Math.min(delays.length, 5); i++) assert.ok(delays[i] >= delays[i - 1] - 5, `delays grow: ${delays}`);
-    assert.ok(Math.max(...delays) <= 1000);
+    // the delays announced, exactly (jitter 0): 40 ms doubling to the 1 s cap, whatever the error
+    assert.deepEqual(delays, delays.map((_, i) => Math.min(1000, 40 * 2 ** i)), `delays grow: ${delays}`);
     assert.equal(monitor.counters.reconnects, delays.length);
   });
 
@@ -219,6 +211,57 @@ describe('HtlcMonitor against the simulator (real TLS gRPC stream)', function ()
 });
 
 describe('HtlcMonitor without a connection', () => {
+  /** Events of a seeded simulator engine, for monitor.ingest(). */
+  function engineEvents(scenarios: number): HtlcEvent[] {
+    const engine = new SimEngine({ seed: 21 });
+    const events: HtlcEvent[] = [];
+    engine.addListener((ev) => events.push(ev));
+    engine.step(scenarios, { flush: true });
+    return events;
+  }
+  /** One turn of the event loop: whatever was scheduled with setImmediate before has run. */
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  it('holdProcessing(): events queue up, bounded and counted, and are processed once every hold is released', async () => {
+    const events = engineEvents(300);
+    const m = new HtlcMonitor({ connection: () => { throw new Error('not used'); }, batchDelayMs: 0, queueLimit: 500 });
+    const a = m.holdProcessing();
+    const b = m.holdProcessing();
+    for (const ev of events) m.ingest(ev);
+    await turn();
+    assert.equal(m.queued, 500, 'nothing processed while held; the queue stops at its bound');
+    assert.equal(m.counters.dropped, events.length - 500);
+    a.dispose();
+    a.dispose(); // twice is once
+    await turn();
+    assert.equal(m.queued, 500, 'still held by the other');
+    b.dispose();
+    await until(() => m.queued === 0, 'processed after the last release');
+    const c = m.counters;
+    assert.equal(c.received, events.length);
+    assert.equal(c.received, c.ignored + c.failures + c.successes + c.duplicates + c.malformed + c.dropped);
+    assert.ok(c.failures + c.successes > 0);
+  });
+
+  it('holdProcessing() from a listener stops after that batch; stop() still processes what is queued', async () => {
+    const events = engineEvents(300);
+    const m = new HtlcMonitor({ connection: () => { throw new Error('not used'); }, batchDelayMs: 0, batchSize: 100 });
+    let batches = 0;
+    m.on('changed', () => {
+      batches++;
+      m.holdProcessing();
+    });
+    for (const ev of events) m.ingest(ev);
+    await until(() => batches === 1, 'the first batch');
+    // longer than any delay processLoop schedules (250 ms): had it scheduled a run, that timer fires first
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(batches, 1, 'held after it');
+    assert.ok(m.queued > 0 && m.queued < events.length);
+    await m.stop();
+    assert.equal(m.queued, 0, 'stop() drains a held queue');
+    assert.equal(m.counters.dropped, 0);
+  });
+
   it('reports bad input as a config failure with the path', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'htlc-mon-'));
     const missing = path.join(dir, 'tls.cert');

@@ -13,6 +13,7 @@ import { LndSimulator, HOSTILE_ALIASES } from '../../src/core/sim';
 import { LndClient } from '../../src/core/lnd/client';
 import { LndError } from '../../src/core/lnd/errors';
 import { escapeMarkdown, sanitizeText } from '../../src/extension/common/markdown';
+import { startWatch } from './cli-session';
 import { runCli, until } from './faults-helpers';
 import { withVscodeStub } from './vscode-stub-loader';
 
@@ -48,7 +49,6 @@ function assertNoMacaroon(where: string, data: string | Buffer, mac: Buffer): vo
 }
 
 describe('security: the macaroon never leaves the process', function () {
-  this.timeout(40_000);
   let sim: LndSimulator;
   let dir: string;
 
@@ -64,13 +64,15 @@ describe('security: the macaroon never leaves the process', function () {
   it('not in a watch session: stdout, stderr (warnings included), the JSON, the --db file, nor its exports', async () => {
     const creds = await sim.writeCredentials(path.join(dir, 'creds'));
     const db = path.join(dir, 'history.sqlite');
-    const watch = runCli(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '6', '--json', '--db', db]);
-    await sim.waitForStreams(1, 8000);
-    sim.step(1500, { flush: true });
-    sim.cutStreams(); // a warning line on stderr, a reconnect
-    await sim.waitForStreams(1, 8000);
-    sim.step(500, { flush: true });
-    const r = await watch;
+    // ended (SIGTERM) once everything is read: a --duration may not even cover the reconnect here
+    await using watch = await startWatch(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--json', '--db', db]);
+    await sim.waitForStreams(1);
+    const first = sim.step(1500, { flush: true });
+    sim.cutStreams(); // a warning line on stderr, a reconnect (what was written before the cut is delivered)
+    await sim.waitForStreams(1);
+    const second = sim.step(500, { flush: true });
+    await watch.untilMetric('events_received_total', (n) => n === 1 + first + 1 + second, 'the events of both streams read');
+    const r = await watch.stop();
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /was interrupted.*Reconnecting in/, 'the session did log');
     const doc = JSON.parse(r.out);

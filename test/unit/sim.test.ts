@@ -16,6 +16,7 @@ import {
   type ChannelView,
   type GroundTruth,
 } from '../../src/core/sim';
+import { until, WAIT_MS } from './wait';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type AnyObj = any;
@@ -46,7 +47,8 @@ function connect(address: string, certPem: string, macaroonHex?: string | null, 
   return { ln, router, close: () => (ln.close(), router.close()) };
 }
 
-function unary(client: Clients['ln'], method: string, req: object = {}, timeoutMs = 3000): Promise<AnyObj> {
+/** A unary call; its deadline only ends a hang (a refused call fails at once, whatever the deadline). */
+function unary(client: Clients['ln'], method: string, req: object = {}, timeoutMs = WAIT_MS): Promise<AnyObj> {
   return new Promise((resolve, reject) => {
     client[method](req, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: AnyObj) => (err ? reject(err) : resolve(res)));
   });
@@ -88,7 +90,7 @@ function subscribe(c: Clients): Sub {
     events,
     call,
     ended,
-    waitFor: (n, timeoutMs = 3000) =>
+    waitFor: (n, timeoutMs = WAIT_MS) =>
       events.length >= n
         ? Promise.resolve()
         : new Promise<void>((resolve, reject) => {
@@ -151,7 +153,6 @@ function assertTruthMatches(truth: GroundTruth, events: HtlcEvent[], resolve: (i
 }
 
 describe('LND simulator', function () {
-  this.timeout(10_000);
   let sim: LndSimulator;
   let other: LndSimulator;
   const open: Clients[] = [];
@@ -171,8 +172,8 @@ describe('LND simulator', function () {
     sim.stopTraffic();
     for (const c of open.splice(0)) c.close();
     if (sim.mode !== 'ok') await sim.setMode('ok');
-    // let the server notice closed streams before the next test counts them
-    for (let i = 0; i < 100 && sim.liveStreams > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // the server has noticed the closed streams before the next test counts them
+    await until(() => sim.liveStreams === 0, 'the streams of the last test closed');
   });
 
   describe('TLS and macaroons', () => {
@@ -201,7 +202,7 @@ describe('LND simulator', function () {
     });
 
     it("refuses a connection made with another simulator's cert", async () => {
-      await rejects(unary(client(sim.macaroonHex, sim.address, other.certPem).ln, 'GetInfo', {}, 2000), grpc.status.UNAVAILABLE);
+      await rejects(unary(client(sim.macaroonHex, sim.address, other.certPem).ln, 'GetInfo'), grpc.status.UNAVAILABLE);
     });
 
     it('answers missing, wrong and under-permitted macaroons with LND texts (status UNKNOWN)', async () => {
@@ -239,7 +240,7 @@ describe('LND simulator', function () {
       await s.waitFor(1);
       await sim.setMode('down');
       assert.ok((await s.ended) !== null, 'stream ends with an error');
-      await rejects(unary(client().ln, 'GetInfo', {}, 1500), grpc.status.UNAVAILABLE);
+      await rejects(unary(client().ln, 'GetInfo'), grpc.status.UNAVAILABLE);
       await sim.setMode('ok');
       assert.equal(sim.port, port);
       assert.equal((await unary(client().ln, 'GetInfo')).identity_pubkey, sim.identityPubkey);
@@ -333,16 +334,20 @@ describe('LND simulator', function () {
       s.call.cancel();
       const s2 = subscribe(client());
       await s2.waitFor(1);
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(s2.events.length, 1, 'only the next subscription replays');
+      // events stepped now come after anything replayed to this stream: when they are in, so
+      // would a replay be (no waiting for a replay that should not come)
+      const n = sim.step(3, { flush: true });
+      await s2.waitFor(1 + n);
+      assert.deepEqual(s2.events.slice(1).map((e) => e.timestamp_ns), sim.history(n).map((e) => e.timestamp_ns), 'only the next subscription replays');
       s2.call.cancel();
     });
 
-    it('streams timer traffic at the configured rate', async () => {
+    // how close to the rate it gets is a measurement: bench/sim.bench.ts
+    it('streams timer traffic (startTraffic) until stopTraffic', async () => {
       const s = subscribe(client());
       await s.waitFor(1);
       sim.startTraffic(2000);
-      await s.waitFor(100, 2000);
+      await s.waitFor(100);
       sim.stopTraffic();
       s.call.cancel();
     });
@@ -633,16 +638,5 @@ describe('LND simulator', function () {
       assert.deepEqual(e.truth().channels[b.chanIdStr], t.channels[b.chanIdStr], 'rebalances are not forwards');
     });
 
-    it('steps at >= 100k events/s in-process', () => {
-      const e = new SimEngine({ seed: 9 });
-      e.step(2000);
-      let best = 0;
-      for (let i = 0; i < 5 && best < 100_000; i++) {
-        const t0 = performance.now();
-        const n = e.step(10_000);
-        best = Math.max(best, (n / (performance.now() - t0)) * 1000);
-      }
-      assert.ok(best >= 100_000, `${Math.round(best)} events/s`);
-    });
   });
 });

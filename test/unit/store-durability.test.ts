@@ -7,6 +7,7 @@ import { HtlcStore, loadSqlJs, StoreOpenError } from '../../src/core/store';
 import { APPLICATION_ID } from '../../src/core/store/schema';
 import { failure, rmDir, success, tmpDir } from './store-helpers';
 import type { Logger } from '../../src/core/emitter';
+import { until } from './wait';
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 
@@ -21,7 +22,7 @@ function corruptFiles(dir: string, base: string): string[] {
 }
 
 describe('store: crash safety (SIGKILL while flushing)', function () {
-  this.timeout(120_000);
+  this.timeout(240_000); // eight child processes, each loading the TypeScript sources
   let dir: string;
   before(() => (dir = tmpDir()));
   after(() => rmDir(dir));
@@ -38,7 +39,9 @@ describe('store: crash safety (SIGKILL while flushing)', function () {
       let err = '';
       proc.stdout.on('data', (d) => (out += d));
       proc.stderr.on('data', (d) => (err += d));
-      const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+      // 'close', not 'exit': only then has all of its output been read (the last "flushed" line
+      // may still be in the pipe when 'exit' comes, more often the busier the machine)
+      const exited = new Promise<void>((r) => proc.on('close', () => r()));
       // wait until it has flushed at least once (odd rounds: and started writing again), then
       // kill it at a random moment
       const ready = round % 2 ? /flushed \d+\n(.|\n)*writing/ : /flushed \d+/;
@@ -254,8 +257,10 @@ describe('store: failing writes are reported and retried', () => {
     failRename = 2;
     const errors: Error[] = [];
     store.on('flushError', (e) => errors.push(e));
+    const flushes = store.flushCount;
     store.record([failure({ timestampMs: NOW })]);
-    await new Promise((r) => setTimeout(r, 250));
+    // two failed writes, then the third tick's write goes through
+    await until(() => store.flushCount > flushes, 'a write that goes through');
     assert.equal(errors.length, 2);
     assert.equal(store.lastFlushError, undefined, 'recovered by the timer');
     await store.close();

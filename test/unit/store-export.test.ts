@@ -9,7 +9,9 @@ import { UsageError } from '../../src/cli/args';
 import { LndSimulator } from '../../src/core/sim';
 import { HtlcStore } from '../../src/core/store';
 import { csvCell, toCsv } from '../../src/core/store/export';
+import { startWatch } from './cli-session';
 import { BIG, failure, rmDir, success, tmpDir, U64_MAX } from './store-helpers';
+import { until } from './wait';
 
 /** A strict RFC 4180 reader (the test's own, to check what a spreadsheet would see). */
 function parseCsv(text: string): string[][] {
@@ -206,7 +208,6 @@ describe('store: export command', () => {
 });
 
 describe('store: CLI watch --db keeps the history across runs', function () {
-  this.timeout(60_000);
   let dir: string;
   let sim: LndSimulator;
   before(async () => {
@@ -223,17 +224,16 @@ describe('store: CLI watch --db keeps the history across runs', function () {
     const file = path.join(dir, 'watch.sqlite');
     const runs: { node: { failedForwards: number }; channels: { channelId: string; failedForwards: number }[] }[] = [];
     for (let i = 0; i < 2; i++) {
-      const out = sink();
-      const err = sink();
-      const p = main(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--duration', '3', '--json', '--db', file], {
-        stdout: out.stream,
-        stderr: err.stream,
-      });
+      // each run ends (SIGTERM) once it has read its events, not after a --duration that may not cover them
+      await using run = await startWatch(['watch', '--lnd', sim.address, '--tls-cert', creds.certPath, '--macaroon', creds.macaroonPath, '--json', '--db', file]);
       await sim.waitForStreams(1);
-      sim.step(1500, { flush: true });
-      const code = await p;
-      assert.equal(code, 0, err.text);
-      runs.push(JSON.parse(out.text));
+      const emitted = sim.step(1500, { flush: true });
+      await run.untilMetric('events_received_total', (n) => n === 1 + emitted, 'the events read');
+      const { code, out, err } = await run.stop();
+      assert.equal(code, 0, err);
+      runs.push(JSON.parse(out));
+      // the next run's waitForStreams must not count this run's stream
+      await until(() => sim.liveStreams === 0, 'the stream closed');
     }
     const [a, b] = runs;
     assert.ok(a.node.failedForwards > 0);

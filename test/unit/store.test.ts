@@ -7,6 +7,7 @@ import { compareChannels, StatsEngine } from '../../src/core/stats';
 import { HtlcStore, storePathFor } from '../../src/core/store';
 import { planWindow, WINDOW_MS, WindowName, WindowTotals } from '../../src/core/store/windows';
 import { BIG, DAY, failure, prng, REASONS, rmDir, success, tmpDir, U64_MAX } from './store-helpers';
+import { until } from './wait';
 
 const NOW = Date.UTC(2026, 10, 27, 13, 37, 11, 123);
 
@@ -171,15 +172,31 @@ describe('store: batched writes', () => {
         },
       },
     });
-    await new Promise((r) => setTimeout(r, 130));
+    // Count the interval's ticks and wait for them, instead of sleeping and hoping they came: the
+    // timer calls flush() on the instance, which this wraps.
+    let ticks = 0;
+    let last: Promise<unknown> = Promise.resolve();
+    const flush = store.flush.bind(store);
+    store.flush = () => {
+      ticks++;
+      const run = flush();
+      last = run.catch(() => undefined);
+      return run;
+    };
+    const afterTicks = async (n: number) => {
+      const target = ticks + n;
+      await until(() => ticks >= target, `${n} ticks of the flush interval`);
+      await last;
+    };
+    await afterTicks(1);
     const initial = writes; // the new file is written once
     assert.equal(initial, 1);
-    await new Promise((r) => setTimeout(r, 130));
+    await afterTicks(3);
     assert.equal(writes, initial, 'no write while idle');
     for (let i = 0; i < 1000; i++) store.record([failure({ timestampMs: NOW - i })]);
     assert.equal(writes, initial, 'record() never writes');
     assert.equal(store.windows('1h', NOW).node.failures, 1000, 'queries see unflushed rows');
-    await new Promise((r) => setTimeout(r, 130));
+    await afterTicks(3);
     assert.equal(writes, initial + 1, 'one write for the whole batch');
     store.record([failure({ timestampMs: NOW })]);
     await store.close();

@@ -463,8 +463,11 @@ export class LndSimulator extends EventEmitter {
     this.replayNext = Math.max(0, Math.floor(n));
   }
 
-  /** Resolves once at least `n` streams are live (rejects after timeoutMs). */
-  waitForStreams(n = 1, timeoutMs = 5000): Promise<void> {
+  /**
+   * Resolves once at least `n` streams are live (rejects after timeoutMs). The default leaves a
+   * loaded machine all the time it needs to connect: it only turns a hang into an error.
+   */
+  waitForStreams(n = 1, timeoutMs = 60_000): Promise<void> {
     if (this.streams.size >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onSub = (count: number) => {
