@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import type { OpportunitiesState, OpportunityRow, WebviewPersistedState, WebviewToExtension, WindowId } from '../../src/shared/protocol';
+import { WAIT_MS } from './wait';
 import { withVscodeStub } from './vscode-stub-loader';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -122,7 +123,7 @@ describe('webview in a browser (chromium)', function () {
   }
 
   /** Polls `expr` in the page (waitForFunction would evaluate it in a way the page's CSP forbids). */
-  async function until(page: Page, expr: string, timeoutMs = 15_000): Promise<void> {
+  async function until(page: Page, expr: string, timeoutMs = WAIT_MS): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!(await page.evaluate<boolean>(expr))) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${expr}`);
